@@ -1,0 +1,126 @@
+/* Kernels: pure math on NHWC fp32 activations with fp16 weights.
+ * One op per file (lib/ops/<op>.c), each a forward / backward pair in the
+ * llm.c style. Kernels never allocate: every temporary lives in `scratch`,
+ * whose exact size comes from the op's *_scratch_floats() function (the
+ * planner calls the same function, so plan and run cannot disagree).
+ *
+ * Conventions
+ *   - activations NHWC, batch 1: x[(y * W + x) * C + c]
+ *   - weights fp16 (IEEE binary16 bits in uint16_t), biases fp32 (may be NULL)
+ *   - `preact` (forward, optional): if non-NULL, the op also stores its
+ *     output before the fused activation there (same shape as out). Grad-CAM
+ *     keeps it for the backward pass. NULL in predict.
+ *   - backward kernels take the gradient w.r.t. the op's PRE-activation
+ *     output (apply ec_act_backward first) and write (overwrite, not
+ *     accumulate) the gradient w.r.t. the op's input.
+ *   - reference (naive) versions live in tests/ref_ops.c, not here.
+ */
+#ifndef EFFCAM_OPS_H
+#define EFFCAM_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- fp16 ------------------------------------------------------------ */
+float ec_f16_to_f32(uint16_t h);
+uint16_t ec_f32_to_f16(float f); /* round to nearest even */
+/* dst[i] = f16(src[i]) widened, n elements (F16C when available). */
+void ec_f16_widen(float *dst, const uint16_t *src, size_t n);
+
+/* ---- activations (act.c) -------------------------------------------- */
+/* act: enum ecw_act (ecw_format.h). */
+float ec_act_scalar(int act, float x);
+void ec_act_forward(float *x, size_t n, int act); /* in place */
+/* dx[i] = dy[i] * act'(pre[i]); dx may alias dy. */
+void ec_act_backward(float *dx, const float *dy, const float *pre, size_t n,
+                     int act);
+/* Same, applied per output of a bias+act epilogue helper:
+ * y[m, n] = act(y[m, n] + b[n]) for an M x N row-major block; if pre != NULL
+ * it receives y + b before the activation. */
+void ec_bias_act(float *y, const float *b, int M, int N, int act, float *pre);
+
+/* ---- conv2d (conv2d.c): k x k, stride, explicit per-side padding -------
+ * Tiled im2col + sgemm; the tile height is chosen by ec_conv2d_tile_rows()
+ * so the im2col tile stays under EC_CONV_TILE_BYTES. */
+#define EC_CONV_TILE_BYTES (256u * 1024u)
+typedef struct ec_conv_dims {
+    int h, w, cin;    /* input  [h, w, cin]            */
+    int oh, ow, cout; /* output [oh, ow, cout]         */
+    int kh, kw, sh, sw;
+    int pt, pl;       /* top / left padding; bottom / right follow from oh, ow */
+    int act;          /* fused activation              */
+} ec_conv_dims;
+int ec_conv2d_tile_rows(const ec_conv_dims *d);
+size_t ec_conv2d_scratch_floats(const ec_conv_dims *d);
+/* out [oh,ow,cout] <- in [h,w,cin], w [cout,kh,kw,cin] f16, b [cout] */
+void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
+                       const float *b, const ec_conv_dims *d, float *scratch,
+                       float *preact);
+size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d);
+/* din [h,w,cin] <- dpre [oh,ow,cout] */
+void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
+                        const ec_conv_dims *d, float *scratch);
+
+/* ---- depthwise conv (dwconv.c): same dims struct, cin == cout ---------- */
+size_t ec_dwconv_scratch_floats(const ec_conv_dims *d);
+/* out [oh,ow,c] <- in [h,w,c], w [kh,kw,c] f16, b [c] */
+void ec_dwconv_forward(float *out, const float *in, const uint16_t *w,
+                       const float *b, const ec_conv_dims *d, float *scratch,
+                       float *preact);
+size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d);
+void ec_dwconv_backward(float *din, const float *dpre, const uint16_t *w,
+                        const ec_conv_dims *d, float *scratch);
+
+/* ---- pointwise conv / dense (pwconv.c): y[m, :] = W x[m, :] + b -------- */
+typedef struct ec_pw_dims {
+    int m;    /* rows: h * w (1 for dense) */
+    int cin, cout;
+    int act;
+} ec_pw_dims;
+size_t ec_pwconv_scratch_floats(const ec_pw_dims *d); /* widened weights */
+/* out [m,cout] <- in [m,cin], w [cout,cin] f16, b [cout] */
+void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
+                       const float *b, const ec_pw_dims *d, float *scratch,
+                       float *preact);
+size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d);
+/* din [m,cin] <- dpre [m,cout] */
+void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
+                        const ec_pw_dims *d, float *scratch);
+
+/* ---- squeeze-and-excitation (se.c) -------------------------------------
+ * s = mean_hw(x)            [c]
+ * z = act(W1 s + b1)        [cmid]
+ * g = gate(W2 z + b2)       [c]
+ * out = x * g (per channel) [h,w,c]                                        */
+typedef struct ec_se_dims {
+    int h, w, c, cmid;
+    int act;  /* squeeze activation */
+    int gate; /* gate activation (sigmoid / hard-sigmoid) */
+} ec_se_dims;
+size_t ec_se_scratch_floats(const ec_se_dims *d);
+/* saved (optional, ec_se_saved_floats() floats): what backward needs
+ * (s, z pre-activation, g pre-activation, g). */
+size_t ec_se_saved_floats(const ec_se_dims *d);
+void ec_se_forward(float *out, const float *in, const uint16_t *w1,
+                   const float *b1, const uint16_t *w2, const float *b2,
+                   const ec_se_dims *d, float *scratch, float *saved);
+size_t ec_se_backward_scratch_floats(const ec_se_dims *d);
+/* din [h,w,c] <- dout [h,w,c]; needs the op's input and its saved values */
+void ec_se_backward(float *din, const float *dout, const float *in,
+                    const uint16_t *w1, const uint16_t *w2,
+                    const float *saved, const ec_se_dims *d, float *scratch);
+
+/* ---- elementwise / pooling ---------------------------------------------- */
+/* add.c: out = act(a + b), n elements; preact optional. Backward: the
+ * gradient passes unchanged to both inputs (the engine routes it). */
+void ec_add_forward(float *out, const float *a, const float *b, size_t n,
+                    int act, float *preact);
+/* gap.c: out[c] = mean over h*w of in[:, c]. */
+void ec_gap_forward(float *out, const float *in, int hw, int c);
+/* din[p, c] = dout[c] / hw */
+void ec_gap_backward(float *din, const float *dout, int hw, int c);
+/* softmax.c: numerically stable; backward for dL/dlogits given dL/dprobs */
+void ec_softmax_forward(float *p, const float *logits, int n);
+void ec_softmax_backward(float *dlogits, const float *dp, const float *p, int n);
+
+#endif
