@@ -487,6 +487,9 @@ class Lowerer:
         if dt is None:
             dt = self.wdtype
             self.params += a.size
+            if dt == "f16" and a.size and np.max(np.abs(a)) > 65504.0:
+                raise ConvertError("a folded weight of magnitude %.4g does not fit in fp16 (max 65504)"
+                                   % np.max(np.abs(a)))
         return self.w.tensor(a, dt)
 
     def bias(self, b):
