@@ -989,8 +989,9 @@ def convert(path, labels=None, size=None, name=None, wdtype="f16"):
     return w, info
 
 
-def summary(w, info, out=sys.stdout):
+def summary(w, info, out=None):
     from collections import Counter
+    out = out or sys.stdout
     cnt = Counter(ecw.OP_NAME[r[0] | (r[1] << 8)] for r in w.ops)
     p = out.write
     p("model      %s (%s)\n" % (w.name, info["format"]))

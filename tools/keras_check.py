@@ -66,7 +66,14 @@ def gradcam_raw(ecw_interp, torch, m, x, tap_name, cls, target):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data", "keras"))
+    dflt = os.path.join(HERE, "..", "..", "shared", "data", "keras")
+    for up in (os.path.join("..", ".."), os.path.join("..", "..", "..")):
+        if os.path.isdir(os.path.join(HERE, up, "shared", "data", "keras")):
+            dflt = os.path.join(HERE, up, "shared", "data", "keras")
+            break
+    if os.environ.get("EFFCAM_SHARED_DATA"):
+        dflt = os.path.join(os.environ["EFFCAM_SHARED_DATA"], "keras")
+    ap.add_argument("--data", default=dflt)
     ap.add_argument("--interp", default="/work/wt/exporter/tools",
                     help="directory holding ecw_interp.py")
     ap.add_argument("--f32", action="store_true", help="also check an f32-weights conversion")
