@@ -415,7 +415,7 @@ class Graph:
 
 class Val:
     """What a Keras tensor is in the lowered graph."""
-    __slots__ = ("v", "c", "pooled", "tap", "pad", "pre", "spatial_src")
+    __slots__ = ("v", "c", "pooled", "tap", "pad", "pre")
 
     def __init__(self, v=None, c=None, pooled=False, tap=None, pad=None, pre=None):
         self.v, self.c, self.pooled, self.tap, self.pad, self.pre = v, c, pooled, tap, pad, pre
@@ -606,11 +606,9 @@ class Lowerer:
         self.add_tap(n.name, self.vals[n.out].tap)
 
     def do_ReLU(self, n):
-        mv = n.cfg.get("max_value")
-        ns = n.cfg.get("negative_slope", 0) or 0
-        th = n.cfg.get("threshold", 0) or 0
-        self.chk(ns == 0 and th == 0 and mv in (None, 6, 6.0), n, "only ReLU / ReLU6 are supported")
-        n.cfg = dict(n.cfg, activation="relu6" if mv else "relu")
+        kind = self._relu_kind(n.cfg)
+        self.chk(kind is not None, n, "only plain ReLU / ReLU6 are supported")
+        n.cfg = dict(n.cfg, activation=kind)
         self.do_Activation(n)
 
     def do_Softmax(self, n):
@@ -687,7 +685,7 @@ class Lowerer:
         if bn is not None:
             scale, shift = self._bn(bn, cout)
         if scale is not None:
-            w = kern * (scale if not depthwise else scale)  # broadcast over last axis (cout / c)
+            w = kern * scale  # broadcasts over the last axis: cout (conv) / c (depthwise)
             b = shift + (scale * bias if bias is not None else 0.0)
         else:
             w, b = kern, bias
@@ -696,8 +694,7 @@ class Lowerer:
         if bn is not None:
             anode = self._act_after(bn.out)
             if anode is not None:
-                act = act_of(anode.cfg.get("activation"), "layer %r" % anode.name, anode.legacy) \
-                    if anode.cls == "Activation" else anode._relu_act
+                act = self._fused_act(anode)
         xin = self.materialize(base, n)
         if depthwise:
             wt = w.astype(np.float64)  # [kh, kw, c]
@@ -726,32 +723,38 @@ class Lowerer:
             self.vals[bn.out] = Val(v=v, c=cout, tap=(v, kind_pre, None, None))
             self.add_tap(bn.name, self.vals[bn.out].tap)
             self.done.add(bn.idx)
-            last = bn
             if anode is not None:
                 self.vals[anode.out] = Val(v=v, c=cout, tap=(v, ecw.TAP_OUTPUT, None, None))
                 self.add_tap(anode.name, self.vals[anode.out].tap)
                 self.done.add(anode.idx)
-                last = anode
-            for t in (n.out, bn.out):
-                if t == self.out_tensor and last is not None:
-                    pass
         else:
             self.vals[n.out] = Val(v=v, c=cout, pooled=base.pooled, tap=(v, ecw.TAP_OUTPUT, None, None))
             self.add_tap(n.name, self.vals[n.out].tap)
 
+    @staticmethod
+    def _relu_kind(cfg):
+        """'relu' / 'relu6' for a ReLU layer's config, None if not expressible."""
+        mv = cfg.get("max_value")
+        if (cfg.get("negative_slope", 0) or 0) != 0 or (cfg.get("threshold", 0) or 0) != 0:
+            return None
+        if mv is None:
+            return "relu"
+        return "relu6" if float(mv) == 6.0 else None
+
+    def _fused_act(self, a):
+        """The ecw activation of an Activation / ReLU node."""
+        if a.cls == "ReLU":
+            return self._relu_kind(a.cfg)
+        return act_of(a.cfg.get("activation"), "layer %r" % a.name, a.legacy)
+
     def _act_after(self, t):
+        """The Activation / ReLU node that alone consumes tensor t and can be
+        fused into the op producing t, or None."""
         a = self.only_consumer(t, ("Activation", "ReLU"))
         if a is None:
             return None
-        if a.cls == "ReLU":
-            mv = a.cfg.get("max_value")
-            if (a.cfg.get("negative_slope", 0) or 0) != 0 or (a.cfg.get("threshold", 0) or 0) != 0 \
-                    or mv not in (None, 6, 6.0):
-                return None
-            a._relu_act = "relu6" if mv else "relu"  # noqa
-            return a
-        act = act_of(a.cfg.get("activation"), "layer %r" % a.name, a.legacy)
-        if act in ("none", "softmax"):
+        act = self._fused_act(a)
+        if act in (None, "none", "softmax"):
             return None
         return a
 
@@ -773,20 +776,18 @@ class Lowerer:
     def do_BatchNormalization(self, n):
         # a batch norm that could not be folded: a 1x1 depthwise conv
         x = self.val(n.ins[0], n)
-        self.chk(x.pre is None and x.pad is None and not x.pooled, n,
-                 "batch norm here cannot be folded or expressed")
+        self.chk(x.pre is None and x.pad is None, n, "batch norm here cannot be folded or expressed")
         scale, shift = self._bn(n, x.c)
         act, anode = "none", self._act_after(n.out)
         if anode is not None:
-            act = act_of(anode.cfg.get("activation"), "", anode.legacy) if anode.cls == "Activation" \
-                else anode._relu_act
+            act = self._fused_act(anode)
         v = self.w.op("dwconv", x.v, act=act, k=(1, 1), s=(1, 1), cin=x.c, cout=x.c,
                       tensors=(self.tensor(scale.reshape(1, 1, -1)), self.bias(shift)), name=n.name)
-        self.vals[n.out] = Val(v=v, c=x.c, tap=(v, ecw.TAP_PREACT if act != "none" else ecw.TAP_OUTPUT,
-                                               None, None))
+        self.vals[n.out] = Val(v=v, c=x.c, pooled=x.pooled,
+                               tap=(v, ecw.TAP_PREACT if act != "none" else ecw.TAP_OUTPUT, None, None))
         self.add_tap(n.name, self.vals[n.out].tap)
         if anode is not None:
-            self.vals[anode.out] = Val(v=v, c=x.c, tap=(v, ecw.TAP_OUTPUT, None, None))
+            self.vals[anode.out] = Val(v=v, c=x.c, pooled=x.pooled, tap=(v, ecw.TAP_OUTPUT, None, None))
             self.add_tap(anode.name, self.vals[anode.out].tap)
             self.done.add(anode.idx)
 
@@ -800,8 +801,7 @@ class Lowerer:
         anode = self._act_after(n.out)
         act = "none"
         if anode is not None:
-            act = act_of(anode.cfg.get("activation"), "", anode.legacy) if anode.cls == "Activation" \
-                else anode._relu_act
+            act = self._fused_act(anode)
         v = self.materialize(xs[0], n)
         for i, x in enumerate(xs[1:]):
             last = i == len(xs) - 2
@@ -906,11 +906,33 @@ class Lowerer:
             self.chk(n.out == self.out_tensor, n, "softmax is only supported on the last Dense layer")
             self.head_softmax = True
             act = "none"
+        bn = self.only_consumer(n.out, ("BatchNormalization",)) if act == "none" else None
+        anode = None
+        if bn is not None:  # Dense -> BatchNormalization (-> Activation) head
+            scale, shift = self._bn(bn, cout)
+            kern = kern * scale
+            bias = shift + (scale * bias if bias is not None else 0.0)
+            anode = self._act_after(bn.out)
+            if anode is not None:
+                act = self._fused_act(anode)
         v = self.w.op("dense", self.materialize(x, n), act=act, cin=x.c, cout=cout,
                       tensors=(self.tensor(kern.T), self.bias(bias) if bias is not None else -1),
                       name=n.name)
-        self.vals[n.out] = Val(v=v, c=cout, pooled=True, tap=(v, ecw.TAP_OUTPUT, None, None))
-        self.add_tap(n.name, self.vals[n.out].tap)
+        kind = ecw.TAP_PREACT if act != "none" else ecw.TAP_OUTPUT
+        if bn is not None:
+            # the Dense's own output is not materialized: its tap is pre-BN
+            self.vals[n.out] = Val(v=v, c=cout, pooled=True, tap=(v, ecw.TAP_PRE_BN, scale, shift))
+            self.add_tap(n.name, self.vals[n.out].tap)
+            self.vals[bn.out] = Val(v=v, c=cout, pooled=True, tap=(v, kind, None, None))
+            self.add_tap(bn.name, self.vals[bn.out].tap)
+            self.done.add(bn.idx)
+            if anode is not None:
+                self.vals[anode.out] = Val(v=v, c=cout, pooled=True, tap=(v, ecw.TAP_OUTPUT, None, None))
+                self.add_tap(anode.name, self.vals[anode.out].tap)
+                self.done.add(anode.idx)
+        else:
+            self.vals[n.out] = Val(v=v, c=cout, pooled=True, tap=(v, kind, None, None))
+            self.add_tap(n.name, self.vals[n.out].tap)
 
 
 # ---------------------------------------------------------------------------
