@@ -212,6 +212,86 @@ class TestReal(unittest.TestCase):
         self.assertEqual(m["tensors"][m["ops"][0]["t"][0]]["dtype"], ecw.F32)
 
 
+def _interp():
+    d = os.environ.get("ECW_INTERP_DIR", os.path.join(ROOT, "..", "exporter", "tools"))
+    if os.path.exists(os.path.join(d, "ecw_interp.py")) and d not in sys.path:
+        sys.path.append(d)
+    try:
+        import torch  # noqa: F401
+        import ecw_interp
+        return ecw_interp
+    except ImportError:
+        return None
+
+
+@need
+class TestHead(unittest.TestCase):
+    """GAP -> Dense(16) -> BatchNormalization -> Activation(relu) -> Dropout
+    -> Dense(7, softmax) on the nested base model, checked numerically."""
+
+    def test_extra_dense_bn_head(self):
+        interp = _interp()
+        if interp is None:
+            self.skipTest("tools/ecw_interp.py (exporter worktree) not available; set ECW_INTERP_DIR")
+        import torch
+        cfg, h5b = read_keras(NESTED)
+        cfg = copy.deepcopy(cfg)
+        L = cfg["config"]["layers"]
+        gap, drop, head = [l for l in L if l["name"] in ("gap", "head_dropout", "head")]
+
+        def ref(name):
+            return {"args": [{"class_name": "__keras_tensor__",
+                              "config": {"shape": [None, 16], "dtype": "float32",
+                                         "keras_history": [name, 0, 0]}}], "kwargs": {}}
+        fc1 = {"module": "keras.layers", "class_name": "Dense", "name": "fc1",
+               "config": {"name": "fc1", "units": 16, "activation": "linear", "use_bias": True},
+               "inbound_nodes": [ref("gap")]}
+        bn = {"module": "keras.layers", "class_name": "BatchNormalization", "name": "fc1_bn",
+              "config": {"name": "fc1_bn", "axis": -1, "epsilon": 0.01, "center": True, "scale": True},
+              "inbound_nodes": [ref("fc1")]}
+        act = {"module": "keras.layers", "class_name": "Activation", "name": "fc1_act",
+               "config": {"name": "fc1_act", "activation": "relu"}, "inbound_nodes": [ref("fc1_bn")]}
+        drop["inbound_nodes"] = [ref("fc1_act")]
+        i = L.index(gap)
+        L[i + 1:i + 1] = [fc1, bn, act]
+        rs = np.random.RandomState(1)
+        W1, b1 = rs.randn(320, 16) * 0.2, rs.randn(16) * 0.1
+        gam, bet = rs.rand(16) + 0.5, rs.randn(16) * 0.1
+        mu, var = rs.randn(16) * 0.1, rs.rand(16) + 0.2
+        W2, b2 = rs.randn(16, 7) * 0.3, rs.randn(7) * 0.1
+        p5 = os.path.join(tempfile.mkdtemp(), "w.h5")
+        with open(p5, "wb") as f:
+            f.write(h5b)
+        with h5py.File(p5, "r+") as h:
+            del h["layers/dense"]
+            # wrapper keys in layer order: dense (fc1), batch_normalization,
+            # activation, dropout, dense_1 (head)
+            for key, arrs in (("dense", [W1, b1]), ("batch_normalization", [gam, bet, mu, var]),
+                              ("activation", []), ("dense_1", [W2, b2])):
+                g = h.create_group("layers/%s/vars" % key)
+                for j, a in enumerate(arrs):
+                    g[str(j)] = a.astype(np.float32)
+        pk = p5[:-3] + ".keras"
+        with open(p5, "rb") as f:
+            write_keras(pk, cfg, f.read())
+        w, info = keras2ecw.convert(pk, wdtype="f32")
+        m = ecw.read(w.tobytes())
+        taps = {t["name"]: t for t in m["taps"]}
+        self.assertEqual(taps["fc1"]["kind"], ecw.TAP_PRE_BN)
+        self.assertEqual(taps["fc1_bn"]["kind"], ecw.TAP_PREACT)
+        self.assertEqual([o["type"] for o in m["ops"][-3:]], ["gap", "dense", "dense"])
+        self.assertEqual(m["ops"][-2]["act"], "relu")
+        x = np.random.RandomState(2).uniform(0, 255, (128, 128, 3))
+        r = interp.run(m, x, dtype=torch.float64, keep_values=False)
+        W = lambda a: a.astype(np.float32).astype(np.float64)  # noqa: E731
+        g = r["taps"]["gap"].reshape(-1)
+        z = g @ W(W1) + W(b1)
+        np.testing.assert_allclose(r["taps"]["fc1"].reshape(-1), z, rtol=1e-5, atol=1e-5)
+        z = (z - W(mu)) / np.sqrt(W(var) + 0.01) * W(gam) + W(bet)
+        lg = np.maximum(z, 0) @ W(W2) + W(b2)
+        np.testing.assert_allclose(r["logits"], lg, rtol=1e-5, atol=1e-5)
+
+
 @need
 class TestErrors(unittest.TestCase):
     def setUp(self):
