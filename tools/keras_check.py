@@ -74,7 +74,7 @@ def main(argv=None):
     if os.environ.get("EFFCAM_SHARED_DATA"):
         dflt = os.path.join(os.environ["EFFCAM_SHARED_DATA"], "keras")
     ap.add_argument("--data", default=dflt)
-    ap.add_argument("--interp", default="/work/wt/exporter/tools",
+    ap.add_argument("--interp", default=os.environ.get("ECW_INTERP_DIR", os.path.join(HERE, "..", "..", "exporter", "tools")),
                     help="directory holding ecw_interp.py")
     ap.add_argument("--f32", action="store_true", help="also check an f32-weights conversion")
     ap.add_argument("--cams", action="store_true", help="also compare Grad-CAM raw maps")
