@@ -378,6 +378,44 @@ static void test_backward_random(void **state) {
     }
 }
 
+/* The depthwise mode of the reference (for the dwconv tests) must equal the
+ * dense reference with block-diagonal weights, forward and backward. */
+static void test_ref_depthwise_consistent(void **state) {
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 4321);
+    for (int it = 0; it < 12; it++) {
+        conv_case c = random_case(&r);
+        c.cout = c.cin;
+        ec_conv_dims d = make_dims(&c);
+        size_t n_in = (size_t)c.h * c.w * c.cin, n_out = (size_t)d.oh * d.ow * c.cout;
+        size_t n_dw = (size_t)c.kh * c.kw * c.cin, n_full = n_dw * c.cin;
+        float *in = alloc_f(n_in), *b = alloc_f((size_t)c.cin), *dpre = alloc_f(n_out);
+        uint16_t *wd = malloc(n_dw * sizeof(uint16_t)), *wf = calloc(n_full, sizeof(uint16_t));
+        assert_true(wd && wf);
+        tu_fill(&r, in, n_in, -1.0f, 1.0f);
+        tu_fill(&r, b, (size_t)c.cin, -1.0f, 1.0f);
+        tu_fill(&r, dpre, n_out, -1.0f, 1.0f);
+        tu_fill_f16(&r, wd, n_dw, -1.0f, 1.0f);
+        for (int ky = 0; ky < c.kh; ky++)
+            for (int kx = 0; kx < c.kw; kx++)
+                for (int ch = 0; ch < c.cin; ch++)
+                    wf[(((size_t)ch * c.kh + ky) * c.kw + kx) * c.cin + ch] =
+                        wd[((size_t)ky * c.kw + kx) * c.cin + ch];
+        float *o1 = alloc_f(n_out), *o2 = alloc_f(n_out), *p1 = alloc_f(n_out), *p2 = alloc_f(n_out);
+        float *g1 = alloc_f(n_in), *g2 = alloc_f(n_in);
+        ref_conv2d_forward(o1, p1, in, wd, b, &d, 1);
+        ref_conv2d_forward(o2, p2, in, wf, b, &d, 0);
+        ref_conv2d_backward(g1, dpre, wd, &d, 1);
+        ref_conv2d_backward(g2, dpre, wf, &d, 0);
+        assert_memory_equal(o1, o2, n_out * sizeof(float));
+        assert_memory_equal(p1, p2, n_out * sizeof(float));
+        assert_memory_equal(g1, g2, n_in * sizeof(float));
+        free(in); free(b); free(dpre); free(wd); free(wf);
+        free(o1); free(o2); free(p1); free(p2); free(g1); free(g2);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_fixed),
@@ -386,6 +424,7 @@ int main(void) {
         cmocka_unit_test(test_multi_tile),
         cmocka_unit_test(test_backward_fixed),
         cmocka_unit_test(test_backward_random),
+        cmocka_unit_test(test_ref_depthwise_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
