@@ -88,7 +88,9 @@ static void forward_case(const ec_conv_dims *d, tu_rng *r, int with_bias) {
     float *out = falloc(nout), *pre = falloc(nout), *out2 = falloc(nout);
     float *rout = falloc(nout), *rpre = falloc(nout);
     nan_fill(out, nout); nan_fill(pre, nout); nan_fill(out2, nout);
+    nan_fill(scratch, ns);
     ec_dwconv_forward(out, x, w, bias, d, scratch, pre);
+    for (size_t i = 0; i < ns; i++) assert_false(isnan(scratch[i])); /* no unused scratch */
     ec_dwconv_forward(out2, x, w, bias, d, scratch, NULL);
     ref_dwconv_forward(rout, rpre, x, w, bias, d);
 
@@ -203,7 +205,10 @@ static void adjoint_case(const ec_conv_dims *d0, tu_rng *r) {
     float *s2 = falloc(nb);
     ec_dwconv_forward(y, x, w, NULL, &d, s1, NULL);
     nan_fill(dx, nin);
+    nan_fill(s2, nb);
     ec_dwconv_backward(dx, dy, w, &d, s2);
+    for (size_t i = 0; i < nb; i++) assert_false(isnan(s2[i])); /* no unused scratch */
+    for (size_t i = 0; i < nin; i++) assert_false(isnan(dx[i]));  /* every input written */
     double a = 0, b = 0, na = 0;
     for (size_t i = 0; i < nout; i++) { a += (double)dy[i] * y[i]; na += fabs((double)dy[i] * y[i]); }
     for (size_t i = 0; i < nin; i++) b += (double)dx[i] * x[i];

@@ -70,8 +70,9 @@ static void forward_case(se_data *t, int with_bias) {
     assert_true(nsv == 3 * (size_t)c + (size_t)m);
     float *scratch = falloc(ns), *saved = falloc(nsv), *rsaved = falloc(nsv);
     float *out = falloc(t->n), *out2 = falloc(t->n), *rout = falloc(t->n), *inpl = falloc(t->n);
-    nan_fill(out, t->n); nan_fill(out2, t->n); nan_fill(saved, nsv);
+    nan_fill(out, t->n); nan_fill(out2, t->n); nan_fill(saved, nsv); nan_fill(scratch, ns);
     ec_se_forward(out, t->x, t->w1, b1, t->w2, b2, d, scratch, saved);
+    for (size_t i = 0; i < ns; i++) assert_false(isnan(scratch[i])); /* no unused scratch */
     nan_fill(scratch, ns);
     ec_se_forward(out2, t->x, t->w1, b1, t->w2, b2, d, scratch, NULL);
     memcpy(inpl, t->x, t->n * sizeof(float)); /* out aliasing in */
@@ -216,6 +217,7 @@ static void fd_case(int h, int w, int c, int m, int act, int gate, tu_rng *r) {
     nan_fill(din, t.n);
     nan_fill(sb, nb);
     ec_se_backward(din, rr, t.x, t.w1, t.w2, saved, d, sb);
+    for (size_t i = 0; i < nb; i++) assert_false(isnan(sb[i])); /* no unused scratch */
 
     float *gf = falloc(t.n), *pa = falloc(t.n), *pf = falloc(t.n);
     const float *g = saved + 2 * c + m;
