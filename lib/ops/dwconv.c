@@ -14,6 +14,8 @@
 
 #include "ops/ops.h"
 
+#define DW_CB 16 /* channels per register block in the forward */
+
 static size_t wt_floats(const ec_conv_dims *d) {
     return (size_t)d->kh * (size_t)d->kw * (size_t)d->cout;
 }
@@ -56,16 +58,37 @@ void ec_dwconv_forward(float *out, const float *in, const uint16_t *w,
             tap_range(ox, SW, d->pl, KW, W, &kx0, &kx1);
             const int ix0 = ox * SW - d->pl;
             float *restrict o = orow + (size_t)ox * c;
-            if (b) memcpy(o, b, (size_t)c * sizeof(float));
-            else memset(o, 0, (size_t)c * sizeof(float));
-            if (kx0 >= kx1) continue;
-            for (int ky = ky0; ky < ky1; ky++) {
-                const float *xrow = in + ((size_t)(iy0 + ky) * W + (size_t)(ix0 + kx0)) * c;
-                const float *wrow = wt + ((size_t)ky * KW + (size_t)kx0) * c;
-                for (int kx = kx0; kx < kx1; kx++) {
-                    mac_row(o, xrow, wrow, c);
-                    xrow += c;
-                    wrow += c;
+            if (kx0 >= kx1 || ky0 >= ky1) {
+                if (b) memcpy(o, b, (size_t)c * sizeof(float));
+                else memset(o, 0, (size_t)c * sizeof(float));
+                continue;
+            }
+            const float *xbase = in + ((size_t)(iy0 + ky0) * W + (size_t)(ix0 + kx0)) * c;
+            const float *wbase = wt + ((size_t)ky0 * KW + (size_t)kx0) * c;
+            const size_t xstride = (size_t)W * c, wstride = (size_t)KW * c;
+            const int nky = ky1 - ky0, nkx = kx1 - kx0;
+            int c0 = 0;
+            /* channel blocks of DW_CB held in registers across all taps */
+            for (; c0 + DW_CB <= c; c0 += DW_CB) {
+                float acc[DW_CB];
+                for (int l = 0; l < DW_CB; l++) acc[l] = b ? b[c0 + l] : 0.0f;
+                const float *xr = xbase + c0, *wr = wbase + c0;
+                for (int ky = 0; ky < nky; ky++, xr += xstride, wr += wstride) {
+                    const float *xp = xr, *wp = wr;
+                    for (int kx = 0; kx < nkx; kx++, xp += c, wp += c)
+                        for (int l = 0; l < DW_CB; l++) acc[l] += xp[l] * wp[l];
+                }
+                for (int l = 0; l < DW_CB; l++) o[c0 + l] = acc[l];
+            }
+            if (c0 < c) {
+                const int rem = c - c0;
+                if (b) memcpy(o + c0, b + c0, (size_t)rem * sizeof(float));
+                else memset(o + c0, 0, (size_t)rem * sizeof(float));
+                const float *xr = xbase + c0, *wr = wbase + c0;
+                for (int ky = 0; ky < nky; ky++, xr += xstride, wr += wstride) {
+                    const float *xp = xr, *wp = wr;
+                    for (int kx = 0; kx < nkx; kx++, xp += c, wp += c)
+                        mac_row(o + c0, xp, wp, rem);
                 }
             }
         }
