@@ -7,7 +7,7 @@
 
 static double clamp6(double x) { return x < 0 ? 0 : (x > 6 ? 6 : x); }
 
-double ref_act(int act, double x) {
+double ref_misc_act(int act, double x) {
     switch (act) {
     case ECW_ACT_NONE: return x;
     case ECW_ACT_RELU: return x > 0 ? x : 0;
@@ -38,7 +38,7 @@ void ref_dwconv_forward(float *out, float *preact, const float *in,
                     }
                 size_t o = ((size_t)oy * d->ow + ox) * c + ch;
                 if (preact) preact[o] = (float)acc;
-                out[o] = (float)ref_act(d->act, acc);
+                out[o] = (float)ref_misc_act(d->act, acc);
             }
 }
 
@@ -61,13 +61,13 @@ void ref_se_forward(float *out, float *saved, const float *in,
         double acc = b1 ? b1[j] : 0.0;
         for (int i = 0; i < c; i++) acc += (double)ec_f16_to_f32(w1[(size_t)j * c + i]) * s[i];
         zp[j] = acc;
-        z[j] = ref_act(d->act, acc);
+        z[j] = ref_misc_act(d->act, acc);
     }
     for (int i = 0; i < c; i++) {
         double acc = b2 ? b2[i] : 0.0;
         for (int j = 0; j < m; j++) acc += (double)ec_f16_to_f32(w2[(size_t)i * m + j]) * z[j];
         gp[i] = acc;
-        g[i] = ref_act(d->gate, acc);
+        g[i] = ref_misc_act(d->gate, acc);
     }
     for (int p = 0; p < hw; p++)
         for (int ch = 0; ch < c; ch++)
@@ -102,6 +102,6 @@ void ref_add_forward(float *out, float *preact, const float *a, const float *b,
     for (size_t i = 0; i < n; i++) {
         double s = (double)a[i] + (double)b[i];
         if (preact) preact[i] = (float)s;
-        out[i] = (float)ref_act(act, s);
+        out[i] = (float)ref_misc_act(act, s);
     }
 }

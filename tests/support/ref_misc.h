@@ -8,7 +8,7 @@
 #include "ops/ops.h"
 
 /* act(x) in double, enum ecw_act. */
-double ref_act(int act, double x);
+double ref_misc_act(int act, double x);
 
 /* out / preact [oh, ow, c] (preact may be NULL); w f16 [kh][kw][c]; b may be NULL */
 void ref_dwconv_forward(float *out, float *preact, const float *in,
