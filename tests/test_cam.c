@@ -127,6 +127,7 @@ static int all_finite(const float *x, size_t n) {
 /* The comparisons, also used by the meta-test that shows they can fail. */
 static int close_rel(const float *a, const float *b, size_t n, double tol, const char *what) {
     double e = tu_rel_l2(a, b, n);
+    if (getenv("EFFCAM_TEST_VERBOSE")) fprintf(stderr, "  %-48s rel L2 %.3g\n", what, e);
     if (!(e <= tol) || !all_finite(a, n)) {
         fprintf(stderr, "%s: rel L2 %.3g > %.1g\n", what, e, tol);
         return 0;
@@ -135,6 +136,7 @@ static int close_rel(const float *a, const float *b, size_t n, double tol, const
 }
 static int close_abs(const float *a, const float *b, size_t n, double tol, const char *what) {
     double e = tu_max_abs_diff(a, b, n);
+    if (getenv("EFFCAM_TEST_VERBOSE")) fprintf(stderr, "  %-48s max |d| %.3g\n", what, e);
     if (!(e <= tol) || !all_finite(a, n)) {
         fprintf(stderr, "%s: max |d| %.3g > %.1g\n", what, e, tol);
         return 0;
@@ -315,9 +317,23 @@ static void test_scorecam_masks(void **state) {
 }
 
 /* ---- real activations from the shared Keras data ----------------------- */
+/* EFFCAM_SHARED_DATA/keras, else (worktrees one level deeper than the main
+ * checkout) EFFCAM_SOURCE_DIR/../../shared/data/keras. */
 static const char *shared_keras(void) {
     static char dir[1200];
+    char probe[1300];
     snprintf(dir, sizeof dir, "%s/keras", tu_env("EFFCAM_SHARED_DATA", "../shared/data"));
+    snprintf(probe, sizeof probe, "%s/manifest.json", dir);
+    FILE *f = fopen(probe, "rb");
+    if (f) { fclose(f); return dir; }
+    const char *src = tu_env("EFFCAM_SOURCE_DIR", NULL);
+    if (src) {
+        char alt[1200];
+        snprintf(alt, sizeof alt, "%s/../../shared/data/keras", src);
+        snprintf(probe, sizeof probe, "%s/manifest.json", alt);
+        f = fopen(probe, "rb");
+        if (f) { fclose(f); snprintf(dir, sizeof dir, "%s", alt); }
+    }
     return dir;
 }
 
