@@ -160,10 +160,109 @@ static void test_gradcam_errors(void **state) {
     free(file);
 }
 
+/* Eigen-CAM and Score-CAM end to end: the engine's forward passes and
+ * buffers, against an in-test computation from the independent
+ * interpreter (power iteration in double; masked inputs fed back through
+ * the interpreter). */
+static void bilinear_ac(const double *src, int h, int w, int k, int ch, double *dst, int H, int W) {
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double fy = H > 1 ? (double)y * (h - 1) / (H - 1) : 0, fx = W > 1 ? (double)x * (w - 1) / (W - 1) : 0;
+            int y0 = (int)fy, x0 = (int)fx, y1 = y0 + 1 < h ? y0 + 1 : h - 1, x1 = x0 + 1 < w ? x0 + 1 : w - 1;
+            double wy = fy - y0, wx = fx - x0;
+            double a = src[((size_t)y0 * w + x0) * k + ch], b = src[((size_t)y0 * w + x1) * k + ch];
+            double c = src[((size_t)y1 * w + x0) * k + ch], d = src[((size_t)y1 * w + x1) * k + ch];
+            dst[(size_t)y * W + x] = (a + (b - a) * wx) * (1 - wy) + (c + (d - c) * wx) * wy;
+        }
+}
+
+static void test_eigencam_scorecam(void **state) {
+    (void)state;
+    uint8_t *file;
+    size_t size;
+    tb_build_tiny(77, 32, 32, NCLS, &file, &size);
+    const int h = 24, w = 20;
+    float *x = malloc(sizeof(float) * h * w * 3);
+    tu_rng r;
+    tu_seed(&r, 3);
+    tu_fill(&r, x, (size_t)h * w * 3, 0, 255);
+    float lgf[NCLS], *Af;
+    int th, tw, k;
+    assert_int_equal(ref_model_run(file, h, w, x, lgf, "top", &Af, &th, &tw, &k), 0);
+    int hw = th * tw, cls = 0;
+    for (int c = 1; c < NCLS; c++) if (lgf[c] > lgf[cls]) cls = c;
+    double *A = malloc(sizeof(double) * hw * k);
+    for (int i = 0; i < hw * k; i++) A[i] = Af[i];
+    /* Eigen-CAM: X = A - mean_p A; v = top right singular vector; raw = X v */
+    double *X = malloc(sizeof(double) * hw * k), *mean = calloc(k, sizeof(double)), *v = malloc(sizeof(double) * k);
+    for (int p = 0; p < hw; p++) for (int c = 0; c < k; c++) mean[c] += A[p * k + c] / hw;
+    for (int p = 0; p < hw; p++) for (int c = 0; c < k; c++) X[p * k + c] = A[p * k + c] - mean[c];
+    for (int c = 0; c < k; c++) v[c] = 1.0 + 0.01 * c;
+    for (int it = 0; it < 2000; it++) {
+        double *u = calloc(hw, sizeof(double)), *nv = calloc(k, sizeof(double)), nn = 0;
+        for (int p = 0; p < hw; p++) for (int c = 0; c < k; c++) u[p] += X[p * k + c] * v[c];
+        for (int p = 0; p < hw; p++) for (int c = 0; c < k; c++) nv[c] += X[p * k + c] * u[p];
+        for (int c = 0; c < k; c++) nn += nv[c] * nv[c];
+        for (int c = 0; c < k; c++) v[c] = nv[c] / sqrt(nn);
+        free(u); free(nv);
+    }
+    double dot = 0;
+    for (int c = 0; c < k; c++) dot += v[c] * mean[c];
+    double *eig = calloc(hw, sizeof(double));
+    for (int p = 0; p < hw; p++) for (int c = 0; c < k; c++) eig[p] += X[p * k + c] * v[c] * (dot < 0 ? -1 : 1);
+    /* Score-CAM: per channel, the masked preprocessed input through the interpreter */
+    double *mask = malloc(sizeof(double) * h * w), *sc = malloc(sizeof(double) * k), *score = calloc(hw, sizeof(double));
+    float *xm = malloc(sizeof(float) * h * w * 3);
+    for (int ch = 0; ch < k; ch++) {
+        bilinear_ac(A, th, tw, k, ch, mask, h, w);
+        double lo = 1e300, hi = -1e300;
+        for (int i = 0; i < h * w; i++) { lo = mask[i] < lo ? mask[i] : lo; hi = mask[i] > hi ? mask[i] : hi; }
+        for (int i = 0; i < h * w; i++)
+            for (int c = 0; c < 3; c++) {
+                double mm = (mask[i] - lo) / (hi - lo + 1e-8);
+                double pre = x[i * 3 + c] / 127.5 - 1.0; /* tb_build_tiny's preprocessing */
+                xm[i * 3 + c] = (float)((pre * mm + 1.0) * 127.5);
+            }
+        float lg[NCLS];
+        ref_model_run(file, h, w, xm, lg, NULL, NULL, NULL, NULL, NULL);
+        sc[ch] = lg[cls];
+    }
+    double mx = sc[0], se = 0;
+    for (int c = 1; c < k; c++) mx = sc[c] > mx ? sc[c] : mx;
+    for (int c = 0; c < k; c++) se += exp(sc[c] - mx);
+    for (int p = 0; p < hw; p++) for (int c = 0; c < k; c++) score[p] += exp(sc[c] - mx) / se * A[p * k + c];
+    const int methods[2] = {EFFCAM_CAM_EIGENCAM, EFFCAM_CAM_SCORECAM};
+    const double *refs[2] = {eig, score};
+    for (int q = 0; q < 2; q++) {
+        effcam_spec spec = {.height = h, .width = w, .mode = EFFCAM_MODE_GRADCAM, .layer = "top", .method = methods[q]};
+        effcam_model *m;
+        effcam_ctx *ctx;
+        assert_int_equal(effcam_load_memory(file, size, &spec, 0, NULL, 0, &m, &ctx, NULL), EFFCAM_OK);
+        assert_int_equal(effcam_predict_f32(ctx, x, h, w, 0), EFFCAM_OK);
+        float keep[NCLS];
+        memcpy(keep, effcam_logits(ctx), sizeof keep);
+        const float *raw;
+        int rh, rw;
+        assert_int_equal(effcam_gradcam(ctx, NULL, &raw, &rh, &rw), EFFCAM_OK);
+        double e = rel_l2d(raw, refs[q], hw);
+        fprintf(stderr, "  %s: raw CAM rel L2 %.2e\n", q ? "Score-CAM" : "Eigen-CAM", e);
+        assert_true(e <= 1e-3);
+        /* the prediction's results survive the extra passes */
+        assert_memory_equal(keep, effcam_logits(ctx), sizeof keep);
+        effcam_plan p;
+        assert_int_equal(effcam_plan_memory(file, size, &spec, 0, &p, NULL), EFFCAM_OK);
+        assert_int_equal(effcam_workspace_high_water(ctx), p.workspace_bytes);
+        effcam_free(m);
+    }
+    free(A); free(X); free(mean); free(v); free(eig); free(mask); free(sc); free(score); free(xm); free(Af); free(x);
+    free(file);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcam_vs_finite_differences),
         cmocka_unit_test(test_gradcam_errors),
+        cmocka_unit_test(test_eigencam_scorecam),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

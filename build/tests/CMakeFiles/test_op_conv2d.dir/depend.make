@@ -1,2 +1,0 @@
-# Empty dependencies file for test_op_conv2d.
-# This may be replaced when dependencies are built.
