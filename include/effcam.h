@@ -126,10 +126,11 @@ effcam_status effcam_plan_file(const char *path, const effcam_spec *spec,
 
 /* ---- loading: model + one workspace in one arena ----------------------
  * arena == NULL: the library makes exactly one allocation of
- * plan.total_bytes. Otherwise arena must hold plan.total_bytes (64-byte
- * alignment not required; the library aligns inside and accounts for it):
- * if it is smaller, EFFCAM_E_BUFFER_SMALL is returned before anything is
- * written. *model and *ctx are set on success. */
+ * plan.total_bytes. Otherwise arena must be 64-byte aligned (EFFCAM_E_ARG
+ * if not) and hold plan.total_bytes: if it is smaller, EFFCAM_E_BUFFER_SMALL
+ * is returned before anything is written. *model and *ctx are set on
+ * success. With EFFCAM_LOAD_IN_PLACE, effcam_load_file maps the file
+ * read-only (shared between processes) and effcam_free unmaps it. */
 effcam_status effcam_load_memory(const void *file, size_t file_bytes,
                                  const effcam_spec *spec, unsigned flags,
                                  void *arena, size_t arena_bytes,
@@ -147,7 +148,8 @@ void effcam_free(effcam_model *model);
 effcam_status effcam_workspace_bytes(const effcam_model *model,
                                      const effcam_spec *spec, size_t *bytes,
                                      effcam_error *err);
-/* mem == NULL: one allocation by the library (free with effcam_ctx_free). */
+/* mem == NULL: one allocation by the library (free with effcam_ctx_free);
+ * otherwise mem must be 64-byte aligned and hold the workspace bytes. */
 effcam_status effcam_ctx_init(const effcam_model *model,
                               const effcam_spec *spec, void *mem,
                               size_t mem_bytes, effcam_ctx **ctx,

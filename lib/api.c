@@ -1,0 +1,506 @@
+#define _POSIX_C_SOURCE 200809L
+/* Public API: planning, loading into one arena, workspaces, predict,
+ * introspection. The only allocations are the library's single arena (when
+ * the caller does not provide memory) and a read-only mmap of the file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "internal.h"
+
+/* ---- sizes ------------------------------------------------------------- */
+uint64_t ec_model_tables_bytes(const ec_layout *L) {
+    return EC_ALIGN_UP(sizeof(effcam_model)) + EC_ALIGN_UP((uint64_t)L->n_ops * sizeof(ec_op)) +
+           EC_ALIGN_UP((uint64_t)L->n_tensors * sizeof(ec_tensor)) + EC_ALIGN_UP((uint64_t)L->n_taps * sizeof(ec_tap)) +
+           EC_ALIGN_UP((uint64_t)L->n_labels * sizeof(char *));
+}
+
+uint64_t ec_ctx_tables_bytes(const ec_layout *L, effcam_mode mode) {
+    return EC_ALIGN_UP(sizeof(effcam_ctx)) + EC_ALIGN_UP((uint64_t)ec_plan_nbufs(L, mode) * sizeof(ec_buf)) +
+           EC_ALIGN_UP((uint64_t)L->n_classes * 2u * sizeof(float));
+}
+
+/* Resolved request: input size and tap. */
+static effcam_status resolve(const uint8_t *file, const ec_layout *L, const effcam_spec *spec, ec_plan_req *r,
+                             effcam_error *err) {
+    effcam_spec def;
+    memset(&def, 0, sizeof def);
+    if (!spec) spec = &def;
+    if (spec->height < 0 || spec->width < 0) return ec_fail(err, EFFCAM_E_DIMS, "negative input size %dx%d", spec->height, spec->width);
+    r->h = spec->height ? spec->height : (int)L->input_h;
+    r->w = spec->width ? spec->width : (int)L->input_w;
+    r->mode = spec->mode;
+    if ((unsigned)spec->mode > EFFCAM_MODE_GRADCAM) return ec_fail(err, EFFCAM_E_ARG, "unknown mode %d", (int)spec->mode);
+    if ((unsigned)spec->method >= EFFCAM_CAM_METHOD_COUNT) return ec_fail(err, EFFCAM_E_ARG, "unknown CAM method %d", (int)spec->method);
+    r->tap = -1;
+    if (spec->layer) {
+        r->tap = ec_find_tap(file, L, spec->layer);
+        if (r->tap < 0) return ec_fail(err, EFFCAM_E_LAYER, "no layer named '%s' in this model (see `effcam info`)", spec->layer);
+    } else if (spec->mode == EFFCAM_MODE_GRADCAM) {
+        if (L->default_tap == ECW_NONE) return ec_fail(err, EFFCAM_E_LAYER, "the model has no default Grad-CAM layer; name one");
+        r->tap = (int)L->default_tap;
+    }
+    return EFFCAM_OK;
+}
+
+/* Plans a workspace with the buffer table on the stack (<= 2050 entries). */
+static effcam_status plan_sizes(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *r,
+                                unsigned flags, effcam_plan *p, ec_buf *bufs, effcam_error *err) {
+    ec_plan_out po;
+    effcam_status st = ec_plan(file, L, ops, r, bufs, &po, err);
+    if (st) return st;
+    memset(p, 0, sizeof *p);
+    p->file_bytes = (size_t)L->file_bytes;
+    p->model_tables_bytes = (size_t)ec_model_tables_bytes(L);
+    p->weights_bytes = (flags & EFFCAM_LOAD_IN_PLACE) ? 0 : (size_t)EC_ALIGN_UP(L->file_bytes);
+    p->model_bytes = p->model_tables_bytes + p->weights_bytes;
+    p->workspace_tables_bytes = (size_t)ec_ctx_tables_bytes(L, r->mode);
+    p->activation_bytes = (size_t)po.activation_bytes;
+    p->scratch_bytes = (size_t)po.scratch_bytes;
+    uint64_t ws = (uint64_t)p->workspace_tables_bytes + po.activation_bytes + po.scratch_bytes;
+    uint64_t total = ws + p->model_bytes;
+    if (total < ws || total > (uint64_t)SIZE_MAX) return ec_fail(err, EFFCAM_E_OVERFLOW, "the plan does not fit in size_t");
+    p->workspace_bytes = (size_t)ws;
+    p->total_bytes = (size_t)total;
+    p->height = r->h;
+    p->width = r->w;
+    return EFFCAM_OK;
+}
+
+#define EC_MAX_BUFS (ECW_MAX_OPS + 1 + EC_BUF_EXTRA_COUNT)
+
+effcam_status effcam_plan_memory(const void *file, size_t file_bytes, const effcam_spec *spec, unsigned flags,
+                                 effcam_plan *plan, effcam_error *err) {
+    ec_ok(err);
+    if (!file || !plan) return ec_fail(err, EFFCAM_E_ARG, "file and plan must not be NULL");
+    ec_layout L;
+    ec_plan_req r;
+    effcam_status st = ec_validate(file, file_bytes, 0, &L, err);
+    if (st) return st;
+    if ((st = resolve(file, &L, spec, &r, err))) return st;
+    ec_buf bufs[EC_MAX_BUFS];
+    return plan_sizes(file, &L, NULL, &r, flags, plan, bufs, err);
+}
+
+/* Read-only map of a whole file. */
+static effcam_status map_file(const char *path, void **map, size_t *bytes, effcam_error *err) {
+    if (!path) return ec_fail(err, EFFCAM_E_ARG, "path is NULL");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ec_fail(err, EFFCAM_E_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ec_fail(err, EFFCAM_E_IO, "%s: not a regular file", path);
+    }
+    if (sb.st_size < (off_t)ECW_HEADER_BYTES) {
+        close(fd);
+        return ec_fail(err, EFFCAM_E_TRUNCATED, "%s: %lld bytes, shorter than the %u-byte header", path, (long long)sb.st_size, ECW_HEADER_BYTES);
+    }
+    void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return ec_fail(err, EFFCAM_E_IO, "%s: mmap failed: %s", path, strerror(errno));
+    *map = p;
+    *bytes = (size_t)sb.st_size;
+    return EFFCAM_OK;
+}
+
+effcam_status effcam_plan_file(const char *path, const effcam_spec *spec, unsigned flags, effcam_plan *plan,
+                               effcam_error *err) {
+    ec_ok(err);
+    if (!plan) return ec_fail(err, EFFCAM_E_ARG, "plan is NULL");
+    void *map = NULL;
+    size_t bytes = 0;
+    effcam_status st = map_file(path, &map, &bytes, err);
+    if (st) return st;
+    st = effcam_plan_memory(map, bytes, spec, flags, plan, err);
+    munmap(map, bytes);
+    return st;
+}
+
+/* ---- workspace --------------------------------------------------------- */
+/* Lays a workspace out in mem (64-aligned, >= plan.workspace_bytes). */
+static effcam_ctx *ctx_layout(const effcam_model *m, const ec_plan_req *r, const effcam_plan *p, const ec_buf *bufs,
+                              uint8_t *mem) {
+    effcam_ctx *c = (effcam_ctx *)mem;
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    c->h = r->h;
+    c->w = r->w;
+    c->mode = r->mode;
+    c->tap = r->tap;
+    c->n_bufs = ec_plan_nbufs(&m->L, r->mode);
+    uint8_t *q = mem + EC_ALIGN_UP(sizeof(effcam_ctx));
+    c->bufs = (ec_buf *)q;
+    memcpy(c->bufs, bufs, sizeof(ec_buf) * c->n_bufs);
+    q += EC_ALIGN_UP((uint64_t)c->n_bufs * sizeof(ec_buf));
+    c->logits = (float *)q;
+    c->probs = c->logits + m->L.n_classes;
+    q += EC_ALIGN_UP((uint64_t)m->L.n_classes * 2u * sizeof(float));
+    c->base_bytes = (uint64_t)(q - mem);
+    c->act = q;
+    c->act_bytes = p->activation_bytes;
+    c->scratch = (float *)(q + p->activation_bytes);
+    c->scratch_bytes = p->scratch_bytes;
+    c->high_water = c->base_bytes;
+    return c;
+}
+
+effcam_status effcam_workspace_bytes(const effcam_model *model, const effcam_spec *spec, size_t *bytes, effcam_error *err) {
+    ec_ok(err);
+    if (!model || !bytes) return ec_fail(err, EFFCAM_E_ARG, "model and bytes must not be NULL");
+    ec_plan_req r;
+    effcam_plan p;
+    ec_buf bufs[EC_MAX_BUFS];
+    effcam_status st = resolve(model->file, &model->L, spec, &r, err);
+    if (st) return st;
+    if ((st = plan_sizes(model->file, &model->L, model->ops, &r, EFFCAM_LOAD_IN_PLACE, &p, bufs, err))) return st;
+    *bytes = p.workspace_bytes;
+    return EFFCAM_OK;
+}
+
+effcam_status effcam_ctx_init(const effcam_model *model, const effcam_spec *spec, void *mem, size_t mem_bytes,
+                              effcam_ctx **ctx, effcam_error *err) {
+    ec_ok(err);
+    if (!model || !ctx) return ec_fail(err, EFFCAM_E_ARG, "model and ctx must not be NULL");
+    *ctx = NULL;
+    ec_plan_req r;
+    effcam_plan p;
+    ec_buf bufs[EC_MAX_BUFS];
+    effcam_status st = resolve(model->file, &model->L, spec, &r, err);
+    if (st) return st;
+    if ((st = plan_sizes(model->file, &model->L, model->ops, &r, EFFCAM_LOAD_IN_PLACE, &p, bufs, err))) return st;
+    void *heap = NULL;
+    if (!mem) {
+        heap = mem = aligned_alloc(EC_ALIGN, EC_ALIGN_UP(p.workspace_bytes));
+        if (!mem) return ec_fail(err, EFFCAM_E_NOMEM, "could not allocate the %zu-byte workspace", p.workspace_bytes);
+    } else {
+        if ((uintptr_t)mem % EC_ALIGN) return ec_fail(err, EFFCAM_E_ARG, "workspace memory must be 64-byte aligned");
+        if (mem_bytes < p.workspace_bytes)
+            return ec_fail(err, EFFCAM_E_BUFFER_SMALL, "workspace needs %zu bytes, %zu given", p.workspace_bytes, mem_bytes);
+    }
+    *ctx = ctx_layout(model, &r, &p, bufs, mem);
+    (*ctx)->heap = heap;
+    return EFFCAM_OK;
+}
+
+void effcam_ctx_free(effcam_ctx *ctx) {
+    if (ctx && ctx->heap) free(ctx->heap);
+}
+
+/* ---- loading ----------------------------------------------------------- */
+/* Decodes the validated file image `file` (already where it will stay) into
+ * tables at arena, then lays out the workspace after the model. */
+static void model_layout(effcam_model *m, const uint8_t *file, const ec_layout *L) {
+    uint8_t *q = (uint8_t *)m + EC_ALIGN_UP(sizeof(effcam_model));
+    memset(m, 0, sizeof *m);
+    m->file = file;
+    m->L = *L;
+    m->ops = (ec_op *)q;
+    q += EC_ALIGN_UP((uint64_t)L->n_ops * sizeof(ec_op));
+    m->tensors = (ec_tensor *)q;
+    q += EC_ALIGN_UP((uint64_t)L->n_tensors * sizeof(ec_tensor));
+    m->taps = (ec_tap *)q;
+    q += EC_ALIGN_UP((uint64_t)L->n_taps * sizeof(ec_tap));
+    m->labels = (const char **)q;
+    for (uint32_t i = 0; i < L->n_ops; i++) ec_op_decode(file, L, i, &m->ops[i]);
+    for (uint32_t i = 0; i < L->n_tensors; i++) ec_tensor_decode(file, L, i, &m->tensors[i]);
+    for (uint32_t i = 0; i < L->n_taps; i++) ec_tap_decode(file, L, i, &m->taps[i]);
+    for (uint32_t i = 0; i < L->n_labels; i++) {
+        const uint8_t *r = file + L->labels_off + 4ull * i;
+        uint32_t off = (uint32_t)r[0] | ((uint32_t)r[1] << 8) | ((uint32_t)r[2] << 16) | ((uint32_t)r[3] << 24);
+        m->labels[i] = ec_string(file, L, off);
+    }
+}
+
+/* Checks / obtains the arena. */
+static effcam_status get_arena(void *arena, size_t arena_bytes, size_t need, uint8_t **out, void **heap, effcam_error *err) {
+    *heap = NULL;
+    if (!arena) {
+        *heap = aligned_alloc(EC_ALIGN, EC_ALIGN_UP(need));
+        if (!*heap) return ec_fail(err, EFFCAM_E_NOMEM, "could not allocate the %zu-byte arena", need);
+        *out = *heap;
+        return EFFCAM_OK;
+    }
+    if ((uintptr_t)arena % EC_ALIGN) return ec_fail(err, EFFCAM_E_ARG, "the arena must be 64-byte aligned");
+    if (arena_bytes < need) return ec_fail(err, EFFCAM_E_BUFFER_SMALL, "the plan needs %zu bytes, the arena has %zu", need, arena_bytes);
+    *out = arena;
+    return EFFCAM_OK;
+}
+
+static void finish_load(uint8_t *a, const uint8_t *file, const ec_layout *L, const ec_plan_req *r, const effcam_plan *p,
+                        const ec_buf *bufs, void *heap, effcam_model **model, effcam_ctx **ctx) {
+    effcam_model *m = (effcam_model *)a;
+    model_layout(m, file, L);
+    m->heap = heap;
+    m->ctx0 = ctx_layout(m, r, p, bufs, a + p->model_bytes);
+    *model = m;
+    if (ctx) *ctx = m->ctx0;
+}
+
+effcam_status effcam_load_memory(const void *file, size_t file_bytes, const effcam_spec *spec, unsigned flags, void *arena,
+                                 size_t arena_bytes, effcam_model **model, effcam_ctx **ctx, effcam_error *err) {
+    ec_ok(err);
+    if (!file || !model) return ec_fail(err, EFFCAM_E_ARG, "file and model must not be NULL");
+    *model = NULL;
+    if (ctx) *ctx = NULL;
+    if ((flags & EFFCAM_LOAD_IN_PLACE) && (uintptr_t)file % EC_ALIGN)
+        return ec_fail(err, EFFCAM_E_ARG, "in-place model data must be 64-byte aligned");
+    ec_layout L;
+    ec_plan_req r;
+    effcam_plan p;
+    ec_buf bufs[EC_MAX_BUFS];
+    effcam_status st = ec_validate(file, file_bytes, !(flags & EFFCAM_LOAD_NO_CHECKSUM), &L, err);
+    if (st) return st;
+    if ((st = resolve(file, &L, spec, &r, err))) return st;
+    if ((st = plan_sizes(file, &L, NULL, &r, flags, &p, bufs, err))) return st;
+    uint8_t *a = NULL;
+    void *heap;
+    if ((st = get_arena(arena, arena_bytes, p.total_bytes, &a, &heap, err))) return st;
+    const uint8_t *img = file;
+    if (!(flags & EFFCAM_LOAD_IN_PLACE)) {
+        uint8_t *copy = a + p.model_tables_bytes;
+        memcpy(copy, file, (size_t)L.file_bytes);
+        img = copy;
+    }
+    finish_load(a, img, &L, &r, &p, bufs, heap, model, ctx);
+    return EFFCAM_OK;
+}
+
+static effcam_status read_all(const char *path, uint8_t *dst, uint64_t bytes, effcam_error *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ec_fail(err, EFFCAM_E_IO, "%s: %s", path, strerror(errno));
+    uint64_t got = 0;
+    while (got < bytes) {
+        ssize_t k = read(fd, dst + got, (size_t)(bytes - got > (1u << 30) ? (1u << 30) : bytes - got));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            close(fd);
+            return ec_fail(err, k == 0 ? EFFCAM_E_TRUNCATED : EFFCAM_E_IO, "%s: read %llu of %llu bytes", path,
+                           (unsigned long long)got, (unsigned long long)bytes);
+        }
+        got += (uint64_t)k;
+    }
+    close(fd);
+    return EFFCAM_OK;
+}
+
+effcam_status effcam_load_file(const char *path, const effcam_spec *spec, unsigned flags, void *arena, size_t arena_bytes,
+                               effcam_model **model, effcam_ctx **ctx, effcam_error *err) {
+    ec_ok(err);
+    if (!model) return ec_fail(err, EFFCAM_E_ARG, "model must not be NULL");
+    *model = NULL;
+    if (ctx) *ctx = NULL;
+    void *map = NULL;
+    size_t bytes = 0;
+    effcam_status st = map_file(path, &map, &bytes, err);
+    if (st) return st;
+    if (flags & EFFCAM_LOAD_IN_PLACE) {
+        st = effcam_load_memory(map, bytes, spec, flags, arena, arena_bytes, model, ctx, err);
+        if (st) {
+            munmap(map, bytes);
+            return st;
+        }
+        (*model)->map = map;
+        (*model)->map_bytes = bytes;
+        return EFFCAM_OK;
+    }
+    /* Copy mode: plan from the mapping (touches only the header and tables),
+     * unmap, then read the file straight into the arena: the weights are in
+     * memory once, never twice. */
+    ec_layout L, L2;
+    ec_plan_req r;
+    effcam_plan p;
+    ec_buf bufs[EC_MAX_BUFS];
+    st = ec_validate(map, bytes, 0, &L, err);
+    if (!st) st = resolve(map, &L, spec, &r, err);
+    if (!st) st = plan_sizes(map, &L, NULL, &r, flags, &p, bufs, err);
+    munmap(map, bytes);
+    if (st) return st;
+    uint8_t *a = NULL;
+    void *heap;
+    if ((st = get_arena(arena, arena_bytes, p.total_bytes, &a, &heap, err))) return st;
+    uint8_t *copy = a + p.model_tables_bytes;
+    st = read_all(path, copy, L.file_bytes, err);
+    if (!st) st = ec_validate(copy, (size_t)L.file_bytes, !(flags & EFFCAM_LOAD_NO_CHECKSUM), &L2, err);
+    if (!st && memcmp(&L, &L2, sizeof L) != 0) st = ec_fail(err, EFFCAM_E_IO, "%s changed while it was being loaded", path);
+    if (st) {
+        free(heap);
+        return st;
+    }
+    finish_load(a, copy, &L2, &r, &p, bufs, heap, model, ctx);
+    return EFFCAM_OK;
+}
+
+void effcam_free(effcam_model *model) {
+    if (!model) return;
+    void *map = model->map, *heap = model->heap;
+    size_t map_bytes = model->map_bytes;
+    if (map) munmap(map, map_bytes);
+    free(heap);
+}
+
+/* ---- predict ----------------------------------------------------------- */
+effcam_status effcam_predict_f32(effcam_ctx *ctx, const float *x, int height, int width, unsigned flags) {
+    if (!ctx || !x) return EFFCAM_E_ARG;
+    if (height != ctx->h || width != ctx->w) return EFFCAM_E_DIMS;
+    const ec_layout *L = &ctx->m->L;
+    float *in = ec_buf_ptr(ctx, 0);
+    size_t n = (size_t)height * width;
+    if (flags & EFFCAM_INPUT_NORMALIZED) {
+        memcpy(in, x, n * 3 * sizeof(float));
+    } else {
+        int bgr = L->channel_order == 1;
+        for (size_t p = 0; p < n; p++)
+            for (int c = 0; c < 3; c++) {
+                int src = bgr ? 2 - c : c;
+                in[p * 3 + c] = x[p * 3 + src] * L->pre_mul[c] + L->pre_add[c];
+            }
+    }
+    ctx->have_result = 0;
+    return ec_forward(ctx);
+}
+
+effcam_status effcam_predict_rgb8(effcam_ctx *ctx, const uint8_t *rgb, int height, int width, size_t stride) {
+    if (!ctx || !rgb) return EFFCAM_E_ARG;
+    if (height < 1 || width < 1 || height > 1000000 || width > 1000000) return EFFCAM_E_DIMS;
+    if (stride == 0) stride = (size_t)width * 3;
+    if (stride < (size_t)width * 3) return EFFCAM_E_ARG;
+    const ec_layout *L = &ctx->m->L;
+    float *in = ec_buf_ptr(ctx, 0);
+    const int H = ctx->h, W = ctx->w, bgr = L->channel_order == 1;
+    const float sy = (float)height / H, sx = (float)width / W;
+    /* bilinear, half-pixel centres, edge clamp (no antialiasing) */
+    for (int y = 0; y < H; y++) {
+        float fy = (y + 0.5f) * sy - 0.5f;
+        if (fy < 0) fy = 0;
+        int y0 = (int)fy;
+        if (y0 > height - 1) y0 = height - 1;
+        int y1 = y0 + 1 < height ? y0 + 1 : height - 1;
+        float wy = fy - y0;
+        if (wy > 1) wy = 1;
+        const uint8_t *r0 = rgb + (size_t)y0 * stride, *r1 = rgb + (size_t)y1 * stride;
+        for (int x = 0; x < W; x++) {
+            float fx = (x + 0.5f) * sx - 0.5f;
+            if (fx < 0) fx = 0;
+            int x0 = (int)fx;
+            if (x0 > width - 1) x0 = width - 1;
+            int x1 = x0 + 1 < width ? x0 + 1 : width - 1;
+            float wx = fx - x0;
+            if (wx > 1) wx = 1;
+            float *o = in + ((size_t)y * W + x) * 3;
+            for (int c = 0; c < 3; c++) {
+                int s = bgr ? 2 - c : c;
+                float top = r0[x0 * 3 + s] + (r0[x1 * 3 + s] - r0[x0 * 3 + s]) * wx;
+                float bot = r1[x0 * 3 + s] + (r1[x1 * 3 + s] - r1[x0 * 3 + s]) * wx;
+                o[c] = (top + (bot - top) * wy) * L->pre_mul[c] + L->pre_add[c];
+            }
+        }
+    }
+    ctx->have_result = 0;
+    return ec_forward(ctx);
+}
+
+const float *effcam_logits(const effcam_ctx *ctx) { return ctx && ctx->have_result ? ctx->logits : NULL; }
+const float *effcam_probs(const effcam_ctx *ctx) { return ctx && ctx->have_result ? ctx->probs : NULL; }
+
+int effcam_top_k(const effcam_ctx *ctx, int k, int *classes, float *probs) {
+    if (!ctx || !ctx->have_result || k <= 0 || !classes) return 0;
+    int n = (int)ctx->m->L.n_classes;
+    if (k > n) k = n;
+    /* selection: k passes, ties broken by lower class index */
+    for (int i = 0; i < k; i++) {
+        int best = -1;
+        for (int c = 0; c < n; c++) {
+            int taken = 0;
+            for (int j = 0; j < i; j++) taken |= classes[j] == c;
+            if (taken) continue;
+            if (best < 0 || ctx->probs[c] > ctx->probs[best]) best = c;
+        }
+        classes[i] = best;
+        if (probs) probs[i] = ctx->probs[best];
+    }
+    return k;
+}
+
+effcam_status effcam_tap_output(const effcam_ctx *ctx, const float **data, int *height, int *width, int *channels) {
+    if (!ctx || !data) return EFFCAM_E_ARG;
+    if (ctx->tap < 0) return EFFCAM_E_MODE;
+    if (!ctx->have_result) return EFFCAM_E_STATE;
+    const ec_tap *t = &ctx->m->taps[ctx->tap];
+    uint32_t b = t->kind == ECW_TAP_OUTPUT ? (uint32_t)t->value : ctx->m->L.n_ops + 1 + EC_BUF_TAP;
+    const ec_buf *bf = &ctx->bufs[b];
+    *data = (const float *)(ctx->act + bf->offset);
+    if (height) *height = bf->h;
+    if (width) *width = bf->w;
+    if (channels) *channels = (int)bf->c;
+    return EFFCAM_OK;
+}
+
+size_t effcam_workspace_high_water(const effcam_ctx *ctx) { return ctx ? (size_t)ctx->high_water : 0; }
+
+void effcam_set_threads(int threads) {
+    if (threads > 0) openblas_set_num_threads(threads);
+}
+
+/* ---- introspection ------------------------------------------------------ */
+effcam_status effcam_get_info(const effcam_model *m, effcam_info *info) {
+    if (!m || !info) return EFFCAM_E_ARG;
+    const ec_layout *L = &m->L;
+    memset(info, 0, sizeof *info);
+    info->num_ops = (int)L->n_ops;
+    info->num_tensors = (int)L->n_tensors;
+    info->num_taps = (int)L->n_taps;
+    info->num_classes = (int)L->n_classes;
+    info->input_height = (int)L->input_h;
+    info->input_width = (int)L->input_w;
+    info->input_channels = (int)L->input_c;
+    info->channel_order = (int)L->channel_order;
+    for (int i = 0; i < 3; i++) {
+        info->pre_mul[i] = L->pre_mul[i];
+        info->pre_add[i] = L->pre_add[i];
+    }
+    info->resize_policy = (int)L->resize_policy;
+    info->resize_filter = (int)L->resize_filter;
+    info->crop_num = (int)L->crop_num;
+    info->crop_den = (int)L->crop_den;
+    info->source = (int)L->source;
+    info->head_softmax = (L->flags & ECW_FLAG_HEAD_SOFTMAX) != 0;
+    info->num_params = L->n_params;
+    info->file_bytes = L->file_bytes;
+    info->name = ec_string(m->file, L, L->name_str);
+    info->default_tap = L->default_tap == ECW_NONE ? NULL : m->taps[L->default_tap].name;
+    return EFFCAM_OK;
+}
+
+const char *effcam_label(const effcam_model *m, int cls) {
+    if (!m || cls < 0 || (uint32_t)cls >= m->L.n_labels) return NULL;
+    return m->labels[cls];
+}
+
+const char *effcam_tap_name(const effcam_model *m, int i) {
+    if (!m || i < 0 || (uint32_t)i >= m->L.n_taps) return NULL;
+    return m->taps[i].name;
+}
+
+effcam_status effcam_get_op_info(const effcam_model *m, int i, effcam_op_info *info) {
+    if (!m || !info || i < 0 || (uint32_t)i >= m->L.n_ops) return EFFCAM_E_ARG;
+    const ec_op *op = &m->ops[i];
+    info->type = ec_op_type_name(op->type);
+    info->name = op->name;
+    info->act = ec_act_name(op->act);
+    info->kh = op->kh;
+    info->kw = op->kw;
+    info->sh = op->sh;
+    info->sw = op->sw;
+    info->cin = op->cin;
+    info->cout = op->cout;
+    info->params = ec_op_params(op);
+    return EFFCAM_OK;
+}

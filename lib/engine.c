@@ -1,0 +1,110 @@
+/* The forward engine: one loop over the ops, each reading and writing the
+ * buffers the planner placed. No allocation. */
+#include <string.h>
+
+#include "internal.h"
+
+static void track(effcam_ctx *ctx, uint64_t end) {
+    if (end > ctx->high_water) ctx->high_water = end;
+}
+
+float *ec_buf_ptr(effcam_ctx *ctx, uint32_t b) {
+    const ec_buf *bf = &ctx->bufs[b];
+    track(ctx, ctx->base_bytes + bf->offset + bf->bytes);
+    return (float *)(ctx->act + bf->offset);
+}
+
+float *ec_scratch_ptr(effcam_ctx *ctx, size_t floats) {
+    if (floats == 0) return NULL;
+    track(ctx, ctx->base_bytes + ctx->act_bytes + EC_ALIGN_UP((uint64_t)floats * 4u));
+    return ctx->scratch;
+}
+
+void ec_value_shape(const effcam_ctx *ctx, int v, ec_shape *s) {
+    s->h = ctx->bufs[v].h;
+    s->w = ctx->bufs[v].w;
+    s->c = (int)ctx->bufs[v].c;
+}
+
+static const void *tdata(const effcam_model *m, int t) { return t >= 0 ? m->tensors[t].data : NULL; }
+
+/* Runs op i: value i + 1 <- inputs. preact: where the pre-activation goes
+ * (a kept tap), or NULL. */
+static void run_op(effcam_ctx *ctx, uint32_t i, float *preact) {
+    const effcam_model *m = ctx->m;
+    const ec_op *op = &m->ops[i];
+    ec_shape in, out;
+    ec_value_shape(ctx, op->in0, &in);
+    ec_value_shape(ctx, (int)i + 1, &out);
+    const float *x = ec_buf_ptr(ctx, (uint32_t)op->in0);
+    float *y = ec_buf_ptr(ctx, i + 1);
+    size_t n_out = (size_t)out.h * out.w * out.c;
+    switch (op->type) {
+    case ECW_OP_CONV2D:
+    case ECW_OP_DWCONV: {
+        ec_shape o;
+        int pt, pl;
+        ec_op_geometry(op, &in, &o, &pt, &pl, NULL);
+        ec_conv_dims d;
+        ec_conv_dims_of(op, &in, &out, pt, pl, &d);
+        if (op->type == ECW_OP_CONV2D)
+            ec_conv2d_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
+                              ec_scratch_ptr(ctx, ec_conv2d_scratch_floats(&d)), preact);
+        else
+            ec_dwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
+                              ec_scratch_ptr(ctx, ec_dwconv_scratch_floats(&d)), preact);
+        break;
+    }
+    case ECW_OP_PWCONV:
+    case ECW_OP_DENSE: {
+        ec_pw_dims d = {in.h * in.w, op->cin, op->cout, op->act};
+        ec_pwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
+                          ec_scratch_ptr(ctx, ec_pwconv_scratch_floats(&d)), preact);
+        break;
+    }
+    case ECW_OP_SE: {
+        ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
+        ec_se_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), tdata(m, op->t[2]), tdata(m, op->t[3]), &d,
+                      ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), NULL);
+        if (preact) memcpy(preact, y, n_out * sizeof(float));
+        break;
+    }
+    case ECW_OP_ADD:
+        ec_add_forward(y, x, ec_buf_ptr(ctx, (uint32_t)op->in1), n_out, op->act, preact);
+        break;
+    case ECW_OP_GAP:
+        ec_gap_forward(y, x, in.h * in.w, in.c);
+        if (preact) memcpy(preact, y, n_out * sizeof(float));
+        break;
+    case ECW_OP_ACT:
+        memcpy(y, x, n_out * sizeof(float));
+        if (preact) memcpy(preact, x, n_out * sizeof(float));
+        ec_act_forward(y, n_out, op->act);
+        break;
+    }
+}
+
+effcam_status ec_forward(effcam_ctx *ctx) {
+    const effcam_model *m = ctx->m;
+    const uint32_t n = m->L.n_ops;
+    const ec_tap *tap = ctx->tap >= 0 ? &m->taps[ctx->tap] : NULL;
+    uint32_t tap_buf = n + 1 + EC_BUF_TAP;
+    for (uint32_t i = 0; i < n; i++) {
+        float *preact = NULL;
+        if (tap && tap->kind != ECW_TAP_OUTPUT && (uint32_t)tap->value == i + 1) preact = ec_buf_ptr(ctx, tap_buf);
+        run_op(ctx, i, preact);
+        if (preact && tap->kind == ECW_TAP_PRE_BN) {
+            /* tap = (preact - shift) / scale, per channel */
+            const float *scale = m->tensors[tap->scale_t].data, *shift = m->tensors[tap->shift_t].data;
+            const ec_buf *b = &ctx->bufs[tap_buf];
+            size_t hw = (size_t)b->h * b->w;
+            for (size_t p = 0; p < hw; p++)
+                for (uint32_t c = 0; c < b->c; c++) preact[p * b->c + c] = (preact[p * b->c + c] - shift[c]) / scale[c];
+        }
+    }
+    const float *logits = ec_buf_ptr(ctx, n);
+    memcpy(ctx->logits, logits, sizeof(float) * m->L.n_classes);
+    ec_softmax_forward(ctx->probs, ctx->logits, (int)m->L.n_classes);
+    ctx->have_result = 1;
+    return EFFCAM_OK;
+}

@@ -1,0 +1,170 @@
+/* Internal structures shared by the reader, planner and engine. */
+#ifndef EFFCAM_INTERNAL_H
+#define EFFCAM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecw_format.h"
+#include "effcam.h"
+#include "ops/ops.h"
+
+#define EC_ALIGN 64u
+#define EC_ALIGN_UP(n) (((n) + (EC_ALIGN - 1)) & ~(uint64_t)(EC_ALIGN - 1))
+
+/* ---- status helpers (status.c) ------------------------------------------ */
+/* Sets err (if non-NULL) and returns status. printf-style detail. */
+effcam_status ec_fail(effcam_error *err, effcam_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void ec_ok(effcam_error *err);
+
+/* ---- decoded records ---------------------------------------------------- */
+typedef struct ec_op {
+    int type, act, act2, flags;
+    int in0, in1;
+    int kh, kw, sh, sw;
+    int pt, pl, pb, pr; /* explicit padding (ignored with PAD_SAME) */
+    int cin, cout, cmid;
+    int t[4];
+    const char *name; /* "" if none */
+} ec_op;
+
+typedef struct ec_tensor {
+    int dtype, ndim;
+    uint32_t dims[4];
+    uint64_t offset, nbytes; /* offset from data_off */
+    const void *data;        /* resolved pointer (decoded model only) */
+    const char *name;
+} ec_tensor;
+
+typedef struct ec_tap {
+    const char *name;
+    int value, kind, scale_t, shift_t;
+} ec_tap;
+
+/* Section layout read from a header (all validated by ec_validate). */
+typedef struct ec_layout {
+    uint32_t version, flags;
+    uint64_t file_bytes;
+    uint32_t n_ops, n_tensors, n_taps, n_labels;
+    uint64_t ops_off, tensors_off, taps_off, labels_off;
+    uint64_t strings_off, strings_bytes, data_off, data_bytes;
+    uint32_t input_h, input_w, input_c, channel_order;
+    float pre_mul[3], pre_add[3];
+    uint32_t resize_policy, resize_filter, crop_num, crop_den;
+    uint32_t default_tap, source, name_str;
+    uint32_t n_classes; /* cout of the last op */
+    uint64_t n_params;
+} ec_layout;
+
+/* ---- reader (ecw_read.c) ------------------------------------------------ */
+/* Structural validation of a whole file image; touches only the header and
+ * tables unless check_body_crc. Fills *L. Allocates nothing. */
+effcam_status ec_validate(const uint8_t *file, size_t bytes, int check_body_crc,
+                          ec_layout *L, effcam_error *err);
+/* Header only (first 256 bytes): magic, version, sizes; for load_file. */
+effcam_status ec_read_header(const uint8_t *hdr, size_t bytes, ec_layout *L,
+                             effcam_error *err);
+/* Decoders for validated files. */
+void ec_op_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_op *op);
+void ec_tensor_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_tensor *t);
+void ec_tap_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_tap *t);
+const char *ec_string(const uint8_t *file, const ec_layout *L, uint32_t off); /* "" for NONE */
+uint32_t ec_crc32(const uint8_t *p, size_t n);
+/* Find a tap by name; -1 if absent. */
+int ec_find_tap(const uint8_t *file, const ec_layout *L, const char *name);
+
+/* ---- graph geometry (graph.c) ------------------------------------------- */
+typedef struct ec_shape { int h, w, c; } ec_shape;
+/* Output shape and effective padding of op for an input shape. Returns
+ * EFFCAM_E_DIMS if the op cannot run at that size. */
+effcam_status ec_op_geometry(const ec_op *op, const ec_shape *in, ec_shape *out,
+                             int *pt, int *pl, effcam_error *err);
+/* Exact scratch floats the op's forward kernel needs. */
+size_t ec_op_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out);
+void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, int pt, int pl,
+                     ec_conv_dims *d);
+const char *ec_op_type_name(int type);
+const char *ec_act_name(int act);
+uint64_t ec_op_params(const ec_op *op);
+
+/* ---- planner (plan.c) --------------------------------------------------- */
+/* A planned buffer: bytes (64-aligned), lifetime [first, last] in steps,
+ * offset in the activation region. */
+typedef struct ec_buf {
+    uint64_t bytes, offset;
+    int32_t first, last;
+    uint16_t h, w; /* shape (values; the tap buffer copies its value's) */
+    uint32_t c;
+} ec_buf;
+
+/* Which extra buffers exist beyond the values 0..n_ops. */
+enum { EC_BUF_TAP = 0, EC_BUF_EXTRA_COUNT = 1 };
+
+typedef struct ec_plan_req {
+    int h, w;            /* input size (resolved) */
+    effcam_mode mode;
+    int tap;             /* tap index or -1 */
+} ec_plan_req;
+
+typedef struct ec_plan_out {
+    uint64_t activation_bytes;
+    uint64_t scratch_bytes;
+    uint32_t n_bufs;
+} ec_plan_out;
+
+uint32_t ec_plan_nbufs(const ec_layout *L, effcam_mode mode);
+/* Plans every buffer. ops: decoded ops, or NULL to decode from file.
+ * bufs: ec_plan_nbufs() entries. */
+effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
+                      const ec_plan_req *req, ec_buf *bufs, ec_plan_out *out,
+                      effcam_error *err);
+
+/* ---- handles ------------------------------------------------------------ */
+struct effcam_model {
+    const uint8_t *file; /* validated file image (arena copy, caller memory or mmap) */
+    ec_layout L;
+    ec_op *ops;          /* [n_ops]     */
+    ec_tensor *tensors;  /* [n_tensors] */
+    ec_tap *taps;        /* [n_taps]    */
+    const char **labels; /* [n_labels]  */
+    void *heap;          /* the library's one allocation, or NULL */
+    void *map;           /* mmap of the file, or NULL */
+    size_t map_bytes;
+    effcam_ctx *ctx0;    /* the workspace loaded with the model */
+};
+
+struct effcam_ctx {
+    const effcam_model *m;
+    int h, w;                /* planned input size */
+    effcam_mode mode;
+    int tap;                 /* tap index or -1 */
+    ec_buf *bufs;            /* [n_bufs] */
+    uint32_t n_bufs;
+    float *logits, *probs;   /* [n_classes] */
+    uint8_t *act;            /* activation region */
+    uint64_t act_bytes;
+    float *scratch;          /* scratch region */
+    uint64_t scratch_bytes;
+    uint64_t base_bytes;     /* ctx header + tables, before act */
+    uint64_t high_water;     /* highest end (bytes from the ctx start) handed out */
+    void *heap;              /* allocation owned by this ctx, or NULL */
+    int have_result;
+};
+
+/* Workspace layout sizes. */
+uint64_t ec_ctx_tables_bytes(const ec_layout *L, effcam_mode mode);
+uint64_t ec_model_tables_bytes(const ec_layout *L);
+
+/* ---- engine (engine.c) -------------------------------------------------- */
+/* Runs the forward pass on the input already written to value 0. */
+effcam_status ec_forward(effcam_ctx *ctx);
+/* Pointer to a planned buffer; records the high-water mark. */
+float *ec_buf_ptr(effcam_ctx *ctx, uint32_t b);
+float *ec_scratch_ptr(effcam_ctx *ctx, size_t floats);
+void ec_value_shape(const effcam_ctx *ctx, int v, ec_shape *s);
+
+#endif
