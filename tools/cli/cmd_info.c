@@ -161,8 +161,18 @@ int cmd_info(int argc, char **argv) {
     effcam_ctx *ctx = NULL;
     memset(&spec, 0, sizeof spec);
     memset(&err, 0, sizeof err);
+    /* Loading always makes a workspace, which info does not use: plan it
+     * for a small input first, and at the model's own size only if the
+     * graph refuses the small one. */
+    spec.height = spec.width = 32;
     effcam_status st = effcam_load_file(model_path, &spec, EFFCAM_LOAD_IN_PLACE,
                                         NULL, 0, &model, &ctx, &err);
+    if (st == EFFCAM_E_DIMS) {
+        spec.height = spec.width = 0;
+        memset(&err, 0, sizeof err);
+        st = effcam_load_file(model_path, &spec, EFFCAM_LOAD_IN_PLACE, NULL, 0,
+                              &model, &ctx, &err);
+    }
     if (st != EFFCAM_OK) {
         cli_report(model_path, st, err.message);
         return CLI_FAIL;
