@@ -139,10 +139,52 @@ CMakeFiles/effcam.dir/lib/ops/act.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/act.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/act.c -o CMakeFiles/effcam.dir/lib/ops/act.c.s
 
+CMakeFiles/effcam.dir/lib/ops/add.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/ops/add.c.o: /work/main/lib/ops/add.c
+CMakeFiles/effcam.dir/lib/ops/add.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/effcam.dir/lib/ops/add.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/add.c.o -MF CMakeFiles/effcam.dir/lib/ops/add.c.o.d -o CMakeFiles/effcam.dir/lib/ops/add.c.o -c /work/main/lib/ops/add.c
+
+CMakeFiles/effcam.dir/lib/ops/add.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/ops/add.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/ops/add.c > CMakeFiles/effcam.dir/lib/ops/add.c.i
+
+CMakeFiles/effcam.dir/lib/ops/add.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/add.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/add.c -o CMakeFiles/effcam.dir/lib/ops/add.c.s
+
+CMakeFiles/effcam.dir/lib/ops/conv2d.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/ops/conv2d.c.o: /work/main/lib/ops/conv2d.c
+CMakeFiles/effcam.dir/lib/ops/conv2d.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/effcam.dir/lib/ops/conv2d.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/conv2d.c.o -MF CMakeFiles/effcam.dir/lib/ops/conv2d.c.o.d -o CMakeFiles/effcam.dir/lib/ops/conv2d.c.o -c /work/main/lib/ops/conv2d.c
+
+CMakeFiles/effcam.dir/lib/ops/conv2d.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/ops/conv2d.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/ops/conv2d.c > CMakeFiles/effcam.dir/lib/ops/conv2d.c.i
+
+CMakeFiles/effcam.dir/lib/ops/conv2d.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/conv2d.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/conv2d.c -o CMakeFiles/effcam.dir/lib/ops/conv2d.c.s
+
+CMakeFiles/effcam.dir/lib/ops/dwconv.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/ops/dwconv.c.o: /work/main/lib/ops/dwconv.c
+CMakeFiles/effcam.dir/lib/ops/dwconv.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/effcam.dir/lib/ops/dwconv.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/dwconv.c.o -MF CMakeFiles/effcam.dir/lib/ops/dwconv.c.o.d -o CMakeFiles/effcam.dir/lib/ops/dwconv.c.o -c /work/main/lib/ops/dwconv.c
+
+CMakeFiles/effcam.dir/lib/ops/dwconv.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/ops/dwconv.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/ops/dwconv.c > CMakeFiles/effcam.dir/lib/ops/dwconv.c.i
+
+CMakeFiles/effcam.dir/lib/ops/dwconv.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/dwconv.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/dwconv.c -o CMakeFiles/effcam.dir/lib/ops/dwconv.c.s
+
 CMakeFiles/effcam.dir/lib/ops/f16.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/f16.c.o: /work/main/lib/ops/f16.c
 CMakeFiles/effcam.dir/lib/ops/f16.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/effcam.dir/lib/ops/f16.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/effcam.dir/lib/ops/f16.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/f16.c.o -MF CMakeFiles/effcam.dir/lib/ops/f16.c.o.d -o CMakeFiles/effcam.dir/lib/ops/f16.c.o -c /work/main/lib/ops/f16.c
 
 CMakeFiles/effcam.dir/lib/ops/f16.c.i: cmake_force
@@ -153,10 +195,66 @@ CMakeFiles/effcam.dir/lib/ops/f16.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/f16.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/f16.c -o CMakeFiles/effcam.dir/lib/ops/f16.c.s
 
+CMakeFiles/effcam.dir/lib/ops/gap.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/ops/gap.c.o: /work/main/lib/ops/gap.c
+CMakeFiles/effcam.dir/lib/ops/gap.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/effcam.dir/lib/ops/gap.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/gap.c.o -MF CMakeFiles/effcam.dir/lib/ops/gap.c.o.d -o CMakeFiles/effcam.dir/lib/ops/gap.c.o -c /work/main/lib/ops/gap.c
+
+CMakeFiles/effcam.dir/lib/ops/gap.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/ops/gap.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/ops/gap.c > CMakeFiles/effcam.dir/lib/ops/gap.c.i
+
+CMakeFiles/effcam.dir/lib/ops/gap.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/gap.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/gap.c -o CMakeFiles/effcam.dir/lib/ops/gap.c.s
+
+CMakeFiles/effcam.dir/lib/ops/pwconv.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/ops/pwconv.c.o: /work/main/lib/ops/pwconv.c
+CMakeFiles/effcam.dir/lib/ops/pwconv.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/effcam.dir/lib/ops/pwconv.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/pwconv.c.o -MF CMakeFiles/effcam.dir/lib/ops/pwconv.c.o.d -o CMakeFiles/effcam.dir/lib/ops/pwconv.c.o -c /work/main/lib/ops/pwconv.c
+
+CMakeFiles/effcam.dir/lib/ops/pwconv.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/ops/pwconv.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/ops/pwconv.c > CMakeFiles/effcam.dir/lib/ops/pwconv.c.i
+
+CMakeFiles/effcam.dir/lib/ops/pwconv.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/pwconv.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/pwconv.c -o CMakeFiles/effcam.dir/lib/ops/pwconv.c.s
+
+CMakeFiles/effcam.dir/lib/ops/se.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/ops/se.c.o: /work/main/lib/ops/se.c
+CMakeFiles/effcam.dir/lib/ops/se.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Building C object CMakeFiles/effcam.dir/lib/ops/se.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/se.c.o -MF CMakeFiles/effcam.dir/lib/ops/se.c.o.d -o CMakeFiles/effcam.dir/lib/ops/se.c.o -c /work/main/lib/ops/se.c
+
+CMakeFiles/effcam.dir/lib/ops/se.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/ops/se.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/ops/se.c > CMakeFiles/effcam.dir/lib/ops/se.c.i
+
+CMakeFiles/effcam.dir/lib/ops/se.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/se.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/se.c -o CMakeFiles/effcam.dir/lib/ops/se.c.s
+
+CMakeFiles/effcam.dir/lib/ops/softmax.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/ops/softmax.c.o: /work/main/lib/ops/softmax.c
+CMakeFiles/effcam.dir/lib/ops/softmax.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_13) "Building C object CMakeFiles/effcam.dir/lib/ops/softmax.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/softmax.c.o -MF CMakeFiles/effcam.dir/lib/ops/softmax.c.o.d -o CMakeFiles/effcam.dir/lib/ops/softmax.c.o -c /work/main/lib/ops/softmax.c
+
+CMakeFiles/effcam.dir/lib/ops/softmax.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/ops/softmax.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/ops/softmax.c > CMakeFiles/effcam.dir/lib/ops/softmax.c.i
+
+CMakeFiles/effcam.dir/lib/ops/softmax.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/ops/softmax.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/ops/softmax.c -o CMakeFiles/effcam.dir/lib/ops/softmax.c.s
+
 CMakeFiles/effcam.dir/lib/plan.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/plan.c.o: /work/main/lib/plan.c
 CMakeFiles/effcam.dir/lib/plan.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/effcam.dir/lib/plan.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/effcam.dir/lib/plan.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/plan.c.o -MF CMakeFiles/effcam.dir/lib/plan.c.o.d -o CMakeFiles/effcam.dir/lib/plan.c.o -c /work/main/lib/plan.c
 
 CMakeFiles/effcam.dir/lib/plan.c.i: cmake_force
@@ -170,7 +268,7 @@ CMakeFiles/effcam.dir/lib/plan.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/status.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c
 CMakeFiles/effcam.dir/lib/status.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/effcam.dir/lib/status.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/effcam.dir/lib/status.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/status.c.o -MF CMakeFiles/effcam.dir/lib/status.c.o.d -o CMakeFiles/effcam.dir/lib/status.c.o -c /work/main/lib/status.c
 
 CMakeFiles/effcam.dir/lib/status.c.i: cmake_force
@@ -188,7 +286,14 @@ effcam_OBJECTS = \
 "CMakeFiles/effcam.dir/lib/engine.c.o" \
 "CMakeFiles/effcam.dir/lib/graph.c.o" \
 "CMakeFiles/effcam.dir/lib/ops/act.c.o" \
+"CMakeFiles/effcam.dir/lib/ops/add.c.o" \
+"CMakeFiles/effcam.dir/lib/ops/conv2d.c.o" \
+"CMakeFiles/effcam.dir/lib/ops/dwconv.c.o" \
 "CMakeFiles/effcam.dir/lib/ops/f16.c.o" \
+"CMakeFiles/effcam.dir/lib/ops/gap.c.o" \
+"CMakeFiles/effcam.dir/lib/ops/pwconv.c.o" \
+"CMakeFiles/effcam.dir/lib/ops/se.c.o" \
+"CMakeFiles/effcam.dir/lib/ops/softmax.c.o" \
 "CMakeFiles/effcam.dir/lib/plan.c.o" \
 "CMakeFiles/effcam.dir/lib/status.c.o"
 
@@ -200,12 +305,19 @@ libeffcam.a: CMakeFiles/effcam.dir/lib/ecw_read.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/engine.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/graph.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/ops/act.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/ops/add.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/ops/conv2d.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/ops/dwconv.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/ops/f16.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/ops/gap.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/ops/pwconv.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/ops/se.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/ops/softmax.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/plan.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/status.c.o
 libeffcam.a: CMakeFiles/effcam.dir/build.make
 libeffcam.a: CMakeFiles/effcam.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Linking C static library libeffcam.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Linking C static library libeffcam.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/effcam.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/effcam.dir/link.txt --verbose=$(VERBOSE)
 

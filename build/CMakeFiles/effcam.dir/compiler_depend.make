@@ -226,6 +226,104 @@ CMakeFiles/effcam.dir/lib/ops/act.c.o: /work/main/lib/ops/act.c \
   /work/main/lib/ops/ops.h \
   /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h
 
+CMakeFiles/effcam.dir/lib/ops/add.c.o: /work/main/lib/ops/add.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/ops/ops.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/ops/conv2d.c.o: /work/main/lib/ops/conv2d.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
+  /usr/include/x86_64-linux-gnu/openblas-pthread/openblas_config.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
+  /usr/include/stdio.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__fpos_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__fpos64_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/types/FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/stdio_lim.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
+  /usr/include/x86_64-linux-gnu/bits/stdio.h \
+  /usr/include/complex.h \
+  /usr/include/x86_64-linux-gnu/bits/mathdef.h \
+  /usr/include/x86_64-linux-gnu/bits/cmathcalls.h \
+  /usr/include/sched.h \
+  /usr/include/x86_64-linux-gnu/bits/types/time_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_timespec.h \
+  /usr/include/x86_64-linux-gnu/bits/endian.h \
+  /usr/include/x86_64-linux-gnu/bits/endianness.h \
+  /usr/include/time.h \
+  /usr/include/x86_64-linux-gnu/bits/time.h \
+  /usr/include/x86_64-linux-gnu/bits/types/clock_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_tm.h \
+  /usr/include/x86_64-linux-gnu/bits/sched.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_sched_param.h \
+  /usr/include/x86_64-linux-gnu/bits/cpu-set.h \
+  /work/main/lib/ops/ops.h
+
+CMakeFiles/effcam.dir/lib/ops/dwconv.c.o: /work/main/lib/ops/dwconv.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/ops/ops.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
 CMakeFiles/effcam.dir/lib/ops/f16.c.o: /work/main/lib/ops/f16.c \
   /usr/include/stdc-predef.h \
   /usr/include/string.h \
@@ -340,6 +438,136 @@ CMakeFiles/effcam.dir/lib/ops/f16.c.o: /work/main/lib/ops/f16.c \
   /usr/lib/gcc/x86_64-linux-gnu/12/include/prfchwintrin.h \
   /usr/lib/gcc/x86_64-linux-gnu/12/include/keylockerintrin.h
 
+CMakeFiles/effcam.dir/lib/ops/gap.c.o: /work/main/lib/ops/gap.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/ops/ops.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/ops/pwconv.c.o: /work/main/lib/ops/pwconv.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
+  /usr/include/x86_64-linux-gnu/openblas-pthread/openblas_config.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
+  /usr/include/stdio.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdarg.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__fpos_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__fpos64_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/__FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/types/FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_FILE.h \
+  /usr/include/x86_64-linux-gnu/bits/stdio_lim.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
+  /usr/include/x86_64-linux-gnu/bits/stdio.h \
+  /usr/include/complex.h \
+  /usr/include/x86_64-linux-gnu/bits/mathdef.h \
+  /usr/include/x86_64-linux-gnu/bits/cmathcalls.h \
+  /usr/include/sched.h \
+  /usr/include/x86_64-linux-gnu/bits/types/time_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_timespec.h \
+  /usr/include/x86_64-linux-gnu/bits/endian.h \
+  /usr/include/x86_64-linux-gnu/bits/endianness.h \
+  /usr/include/time.h \
+  /usr/include/x86_64-linux-gnu/bits/time.h \
+  /usr/include/x86_64-linux-gnu/bits/types/clock_t.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_tm.h \
+  /usr/include/x86_64-linux-gnu/bits/sched.h \
+  /usr/include/x86_64-linux-gnu/bits/types/struct_sched_param.h \
+  /usr/include/x86_64-linux-gnu/bits/cpu-set.h \
+  /work/main/lib/ops/ops.h
+
+CMakeFiles/effcam.dir/lib/ops/se.c.o: /work/main/lib/ops/se.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/ops/ops.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/ops/softmax.c.o: /work/main/lib/ops/softmax.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/math.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/math-vector.h \
+  /usr/include/x86_64-linux-gnu/bits/libm-simd-decl-stubs.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
+  /usr/include/x86_64-linux-gnu/bits/flt-eval-method.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-logb.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-fast.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls-helper-functions.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls.h \
+  /work/main/lib/ops/ops.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
 CMakeFiles/effcam.dir/lib/plan.c.o: /work/main/lib/plan.c \
   /usr/include/stdc-predef.h \
   /usr/include/string.h \
@@ -406,11 +634,15 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /work/main/lib/status.c:
 
+/work/main/lib/ops/se.c:
+
+/work/main/lib/ops/pwconv.c:
+
+/work/main/lib/ops/gap.c:
+
 /usr/lib/gcc/x86_64-linux-gnu/12/include/keylockerintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/amxbf16intrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512bf16intrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512bf16vlintrin.h:
 
@@ -452,8 +684,6 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512cdintrin.h:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512pfintrin.h:
-
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512erintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avxintrin.h:
@@ -492,6 +722,12 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/sgxintrin.h:
 
+/usr/lib/gcc/x86_64-linux-gnu/12/include/serializeintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/rdseedintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/pconfigintrin.h:
+
 /usr/include/x86_64-linux-gnu/bits/environments.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vlbwintrin.h:
@@ -503,6 +739,10 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 /usr/include/x86_64-linux-gnu/bits/mman-map-flags-generic.h:
 
 /usr/include/stdint.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/popcntintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/mman.h:
 
 /usr/include/x86_64-linux-gnu/bits/stdlib-float.h:
 
@@ -532,11 +772,19 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/limits.h:
 
+/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512bf16intrin.h:
+
+/usr/include/time.h:
+
 /usr/include/x86_64-linux-gnu/bits/floatn-common.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vbmiintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/movdirintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/pkuintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/mathcalls.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/fmaintrin.h:
 
@@ -574,10 +822,6 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/confname.h:
 
-/usr/include/x86_64-linux-gnu/bits/mathcalls.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/pkuintrin.h:
-
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512fp16vlintrin.h:
 
 /usr/include/x86_64-linux-gnu/bits/timesize.h:
@@ -588,13 +832,13 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/features-time64.h:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/serializeintrin.h:
-
 /usr/include/stdlib.h:
 
 /usr/include/x86_64-linux-gnu/bits/wordsize.h:
 
 /usr/include/x86_64-linux-gnu/sys/cdefs.h:
+
+/work/main/lib/ops/dwconv.c:
 
 /work/main/lib/graph.c:
 
@@ -629,6 +873,8 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 /usr/include/x86_64-linux-gnu/bits/types/__fpos64_t.h:
 
 /usr/include/x86_64-linux-gnu/asm/errno.h:
+
+/work/main/lib/ops/softmax.c:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/adxintrin.h:
 
@@ -682,7 +928,13 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/types/__fpos_t.h:
 
+/usr/lib/gcc/x86_64-linux-gnu/12/include/rtmintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h:
+
 /usr/include/x86_64-linux-gnu/bits/types/__FILE.h:
+
+/usr/include/x86_64-linux-gnu/bits/types/clock_t.h:
 
 /usr/include/x86_64-linux-gnu/bits/stdio_lim.h:
 
@@ -693,6 +945,10 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 /usr/include/string.h:
 
 /usr/include/x86_64-linux-gnu/bits/stdio.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512pfintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/types/struct_tm.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/struct_FILE.h:
 
@@ -734,10 +990,6 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/zconf.h:
 
-/usr/include/x86_64-linux-gnu/bits/mman.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/popcntintrin.h:
-
 /usr/include/limits.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/xsavecintrin.h:
@@ -748,9 +1000,15 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /work/main/lib/engine.c:
 
+/work/main/lib/ops/conv2d.c:
+
+/usr/include/x86_64-linux-gnu/bits/time.h:
+
 /usr/lib/gcc/x86_64-linux-gnu/12/include/x86gprintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vp2intersectvlintrin.h:
+
+/work/main/lib/ops/add.c:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/bmiintrin.h:
 
@@ -777,11 +1035,3 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 /usr/lib/gcc/x86_64-linux-gnu/12/include/syslimits.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/mwaitintrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/pconfigintrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/rdseedintrin.h:
-
-/usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/rtmintrin.h:

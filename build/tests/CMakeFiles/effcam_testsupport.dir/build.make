@@ -69,10 +69,66 @@ include tests/CMakeFiles/effcam_testsupport.dir/progress.make
 # Include the compile flags for this target's objects.
 include tests/CMakeFiles/effcam_testsupport.dir/flags.make
 
+tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o: tests/CMakeFiles/effcam_testsupport.dir/flags.make
+tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o: /work/main/tests/support/ecw_build.c
+tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o: tests/CMakeFiles/effcam_testsupport.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o -MF CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o.d -o CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o -c /work/main/tests/support/ecw_build.c
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/tests/support/ecw_build.c > CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.i
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/tests/support/ecw_build.c -o CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.s
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o: tests/CMakeFiles/effcam_testsupport.dir/flags.make
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o: /work/main/tests/support/ref_conv.c
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o: tests/CMakeFiles/effcam_testsupport.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o -MF CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o.d -o CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o -c /work/main/tests/support/ref_conv.c
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/tests/support/ref_conv.c > CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.i
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/tests/support/ref_conv.c -o CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.s
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o: tests/CMakeFiles/effcam_testsupport.dir/flags.make
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o: /work/main/tests/support/ref_misc.c
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o: tests/CMakeFiles/effcam_testsupport.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o -MF CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o.d -o CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o -c /work/main/tests/support/ref_misc.c
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/tests/support/ref_misc.c > CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.i
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/tests/support/ref_misc.c -o CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.s
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o: tests/CMakeFiles/effcam_testsupport.dir/flags.make
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o: /work/main/tests/support/ref_model.c
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o: tests/CMakeFiles/effcam_testsupport.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o -MF CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o.d -o CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o -c /work/main/tests/support/ref_model.c
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam_testsupport.dir/support/ref_model.c.i"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/tests/support/ref_model.c > CMakeFiles/effcam_testsupport.dir/support/ref_model.c.i
+
+tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam_testsupport.dir/support/ref_model.c.s"
+	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/tests/support/ref_model.c -o CMakeFiles/effcam_testsupport.dir/support/ref_model.c.s
+
 tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.o: tests/CMakeFiles/effcam_testsupport.dir/flags.make
 tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.o: /work/main/tests/support/test_util.c
 tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.o: tests/CMakeFiles/effcam_testsupport.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building C object tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.o"
 	cd /work/main/build/tests && /usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.o -MF CMakeFiles/effcam_testsupport.dir/support/test_util.c.o.d -o CMakeFiles/effcam_testsupport.dir/support/test_util.c.o -c /work/main/tests/support/test_util.c
 
 tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.i: cmake_force
@@ -85,15 +141,23 @@ tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.s: cmake_force
 
 # Object files for target effcam_testsupport
 effcam_testsupport_OBJECTS = \
+"CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o" \
+"CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o" \
+"CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o" \
+"CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o" \
 "CMakeFiles/effcam_testsupport.dir/support/test_util.c.o"
 
 # External object files for target effcam_testsupport
 effcam_testsupport_EXTERNAL_OBJECTS =
 
+tests/libeffcam_testsupport.a: tests/CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o
+tests/libeffcam_testsupport.a: tests/CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o
+tests/libeffcam_testsupport.a: tests/CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o
+tests/libeffcam_testsupport.a: tests/CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o
 tests/libeffcam_testsupport.a: tests/CMakeFiles/effcam_testsupport.dir/support/test_util.c.o
 tests/libeffcam_testsupport.a: tests/CMakeFiles/effcam_testsupport.dir/build.make
 tests/libeffcam_testsupport.a: tests/CMakeFiles/effcam_testsupport.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Linking C static library libeffcam_testsupport.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Linking C static library libeffcam_testsupport.a"
 	cd /work/main/build/tests && $(CMAKE_COMMAND) -P CMakeFiles/effcam_testsupport.dir/cmake_clean_target.cmake
 	cd /work/main/build/tests && $(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/effcam_testsupport.dir/link.txt --verbose=$(VERBOSE)
 

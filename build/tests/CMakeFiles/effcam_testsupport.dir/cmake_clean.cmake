@@ -1,4 +1,12 @@
 file(REMOVE_RECURSE
+  "CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o"
+  "CMakeFiles/effcam_testsupport.dir/support/ecw_build.c.o.d"
+  "CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o"
+  "CMakeFiles/effcam_testsupport.dir/support/ref_conv.c.o.d"
+  "CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o"
+  "CMakeFiles/effcam_testsupport.dir/support/ref_misc.c.o.d"
+  "CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o"
+  "CMakeFiles/effcam_testsupport.dir/support/ref_model.c.o.d"
   "CMakeFiles/effcam_testsupport.dir/support/test_util.c.o"
   "CMakeFiles/effcam_testsupport.dir/support/test_util.c.o.d"
   "libeffcam_testsupport.a"
