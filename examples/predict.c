@@ -152,16 +152,11 @@ int main(int argc, char **argv) {
 
     request a = {.ctx = ctx, .rgb = rgb, .h = h, .w = w};
     request b = {.ctx = ctx2, .rgb = rgb, .h = h, .w = w};
-    pthread_t ta, tb;
-    int ok = 1;
-    if (pthread_create(&ta, NULL, run_request, &a) != 0) {
-        run_request(&a);
-        ta = pthread_self();
-        ok = 0;
-    }
-    if (pthread_create(&tb, NULL, run_request, &b) != 0) run_request(&b);
-    else pthread_join(tb, NULL);
-    if (ok) pthread_join(ta, NULL);
+    pthread_t ta;
+    int a_threaded = pthread_create(&ta, NULL, run_request, &a) == 0;
+    if (!a_threaded) run_request(&a); /* no thread: run them one after the other */
+    run_request(&b);                  /* request b on this thread, meanwhile */
+    if (a_threaded) pthread_join(ta, NULL);
     if (a.st != EFFCAM_OK || b.st != EFFCAM_OK) {
         effcam_ctx_free(ctx2);
         effcam_free(model);
