@@ -346,6 +346,15 @@ static void test_predict(void **state) {
                              g_model, path_in(imgs[i])), 0);
         assert_non_null(strstr(g_out, " 1. "));
     }
+    /* weights copied or used in place (mmap): the same numbers */
+    char copied[4096];
+    assert_int_equal(run("'%s' predict '%s' '%s' --json --top 3", g_bin, g_model,
+                         path_in("b.jpg")), 0);
+    snprintf(copied, sizeof copied, "%s", strstr(g_out, "\"top\""));
+    assert_int_equal(run("'%s' predict '%s' '%s' --json --top 3 --in-place", g_bin,
+                         g_model, path_in("b.jpg")), 0);
+    assert_non_null(strstr(g_out, "\"top\""));
+    assert_string_equal(strstr(g_out, "\"top\""), copied);
     /* several images, one model load: one JSON line each */
     assert_int_equal(run("'%s' predict '%s' '%s' '%s' '%s' --json --top 1", g_bin, g_model,
                          path_in("a.png"), path_in("b.jpg"), path_in("a.png")), 0);
