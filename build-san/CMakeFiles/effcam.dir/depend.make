@@ -1,0 +1,2 @@
+# Empty dependencies file for effcam.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,7 @@
+# CMake generated Testfile for 
+# Source directory: /work/main
+# Build directory: /work/main/build-san
+# 
+# This file includes the relevant testing commands required for 
+# testing this directory and lists subdirectories to be tested as well.
+subdirs("tests")

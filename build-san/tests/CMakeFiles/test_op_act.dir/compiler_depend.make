@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for test_op_act.
+# This may be replaced when dependencies are built.
