@@ -5,26 +5,6 @@
 
 #include "internal.h"
 
-/* Bilinear sample of channel ch of an [h][w][k] map at output pixel (y, x)
- * of an oh x ow grid: half-pixel centres, edges clamped (torch
- * interpolate(align_corners=False) for upsampling). */
-static float sample(const float *src, int h, int w, int k, int ch, int oh, int ow, int y, int x) {
-    float fy = (y + 0.5f) * ((float)h / oh) - 0.5f, fx = (x + 0.5f) * ((float)w / ow) - 0.5f;
-    if (fy < 0) fy = 0;
-    if (fx < 0) fx = 0;
-    int y0 = (int)fy, x0 = (int)fx;
-    if (y0 > h - 1) y0 = h - 1;
-    if (x0 > w - 1) x0 = w - 1;
-    int y1 = y0 + 1 < h ? y0 + 1 : h - 1, x1 = x0 + 1 < w ? x0 + 1 : w - 1;
-    float wy = fy - y0, wx = fx - x0;
-    if (wy > 1) wy = 1;
-    if (wx > 1) wx = 1;
-    float a = src[((size_t)y0 * w + x0) * k + ch], b = src[((size_t)y0 * w + x1) * k + ch];
-    float c = src[((size_t)y1 * w + x0) * k + ch], d = src[((size_t)y1 * w + x1) * k + ch];
-    float top = a + (b - a) * wx, bot = c + (d - c) * wx;
-    return top + (bot - top) * wy;
-}
-
 /* Score-CAM: one masked forward pass per channel (pytorch-grad-cam's
  * definition: mask = min-max normalised upsampled A_k, input * mask, score
  * of the class, weights = softmax(scores)). */
@@ -37,21 +17,7 @@ static effcam_status scorecam(effcam_ctx *ctx, int cls, int target, float *score
     const int H = ctx->h, W = ctx->w, h = ab->h, w = ab->w, k = (int)ab->c;
     ctx->masked_pass = 1;
     for (int ch = 0; ch < k; ch++) {
-        float lo = INFINITY, hi = -INFINITY;
-        for (int y = 0; y < H; y++)
-            for (int x = 0; x < W; x++) {
-                float v = sample(A, h, w, k, ch, H, W, y, x);
-                if (v < lo) lo = v;
-                if (v > hi) hi = v;
-            }
-        float span = hi - lo;
-        float *in = ec_buf_ptr(ctx, 0);
-        for (int y = 0; y < H; y++)
-            for (int x = 0; x < W; x++) {
-                float v = span > 0 ? (sample(A, h, w, k, ch, H, W, y, x) - lo) / span : 0.0f;
-                size_t p = ((size_t)y * W + x) * 3;
-                for (int c = 0; c < 3; c++) in[p + c] = I0[p + c] * v;
-            }
+        ec_cam_scorecam_apply(A, h, w, k, ch, I0, ec_buf_ptr(ctx, 0), H, W, 3);
         ec_forward(ctx);
         const float *lg = ec_buf_ptr(ctx, n);
         if (target == EFFCAM_TARGET_PROB) {
@@ -120,32 +86,10 @@ effcam_status effcam_cam_render(effcam_ctx *ctx, effcam_cam_post post, float *ou
     const int h = rb->h, w = rb->w, hw = h * w;
     const float *R = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_RAW));
     float *N = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_NORM));
-    float lo = INFINITY, hi = -INFINITY;
-    for (int p = 0; p < hw; p++) {
-        float v = post == EFFCAM_POST_RAW ? R[p] : (R[p] > 0 ? R[p] : 0.0f);
-        N[p] = v;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
-    if (post == EFFCAM_POST_GRADCAM_LIB) {
-        float span = hi - lo;
-        for (int p = 0; p < hw; p++) N[p] = span > 0 ? (N[p] - lo) / span : 0.0f;
-    } else if (post == EFFCAM_POST_DIVMAX) {
-        for (int p = 0; p < hw; p++) N[p] = hi > 0 ? N[p] / hi : 0.0f;
-    }
-    lo = INFINITY;
-    hi = -INFINITY;
-    for (int y = 0; y < out_h; y++)
-        for (int x = 0; x < out_w; x++) {
-            float v = sample(N, h, w, 1, 0, out_h, out_w, y, x);
-            out[(size_t)y * out_w + x] = v;
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-    if (post == EFFCAM_POST_GRADCAM_LIB) {
-        float span = hi - lo;
-        size_t total = (size_t)out_h * out_w;
-        for (size_t p = 0; p < total; p++) out[p] = span > 0 ? (out[p] - lo) / span : 0.0f;
-    }
+    (void)hw;
+    if (post == EFFCAM_POST_GRADCAM_LIB) ec_cam_post_pytorch(R, h, w, out, out_h, out_w, N);
+    else if (post == EFFCAM_POST_DIVMAX) ec_cam_post_divmax(R, h, w, out, out_h, out_w, N);
+    else if (post == EFFCAM_POST_RAW) ec_resize_bilinear(R, h, w, out, out_h, out_w);
+    else return EFFCAM_E_ARG;
     return EFFCAM_OK;
 }

@@ -99,7 +99,8 @@ effcam_status ec_forward(effcam_ctx *ctx) {
             else preact = ec_buf_ptr(ctx, ec_buf_saved(n, i));
         }
         run_op(ctx, i, preact, se_saved);
-        if (preact && tap->kind == ECW_TAP_PRE_BN) {
+        if (tap && tap->kind == ECW_TAP_PRE_BN && (uint32_t)tap->value == i + 1) {
+            preact = ec_buf_ptr(ctx, tap_buf);
             /* tap = (preact - shift) / scale, per channel */
             const float *scale = m->tensors[tap->scale_t].data, *shift = m->tensors[tap->shift_t].data;
             const ec_buf *b = &ctx->bufs[tap_buf];

@@ -156,10 +156,7 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
                       const ec_plan_req *req, ec_buf *bufs, ec_plan_out *out,
                       effcam_error *err);
 
-/* ---- CAM math (lib/cam/) --------------------------------------------------- */
-size_t ec_cam_scratch_floats(int method, int hw, int k);
-void ec_cam_combine(int method, const float *A, const float *G, int hw, int k, float *raw, float *weights_out,
-                    float *scratch);
+#include "cam/cam.h"
 
 /* ---- handles ------------------------------------------------------------ */
 struct effcam_model {

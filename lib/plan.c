@@ -18,6 +18,12 @@ uint32_t ec_plan_nbufs(const ec_layout *L, effcam_mode mode) {
     return mode == EFFCAM_MODE_GRADCAM ? n + 1 + EC_BUF_EXTRA_COUNT + 3 * n + 1 : n + 1 + EC_BUF_EXTRA_COUNT;
 }
 
+static const ec_op *get_op(const uint8_t *file, const ec_layout *L, const ec_op *ops, uint32_t i, ec_op *tmp) {
+    if (ops) return &ops[i];
+    ec_op_decode(file, L, i, tmp);
+    return tmp;
+}
+
 static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 
 /* Grad-CAM mode: what the backward pass from the logits to the tap keeps
@@ -123,11 +129,6 @@ static effcam_status plan_gradcam(const uint8_t *file, const ec_layout *L, const
     return EFFCAM_OK;
 }
 
-static const ec_op *get_op(const uint8_t *file, const ec_layout *L, const ec_op *ops, uint32_t i, ec_op *tmp) {
-    if (ops) return &ops[i];
-    ec_op_decode(file, L, i, tmp);
-    return tmp;
-}
 
 static effcam_status value_bytes(const ec_shape *s, uint64_t *bytes, effcam_error *err) {
     uint64_t n = (uint64_t)s->h * (uint64_t)s->w; /* each <= 2^14 after geometry; c <= 2^16 */

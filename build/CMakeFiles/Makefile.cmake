@@ -68,6 +68,7 @@ set(CMAKE_DEPEND_INFO_FILES
   "tests/CMakeFiles/effcam_testsupport.dir/DependInfo.cmake"
   "tests/CMakeFiles/test_f16.dir/DependInfo.cmake"
   "tests/CMakeFiles/test_format.dir/DependInfo.cmake"
+  "tests/CMakeFiles/test_gradcam_tiny.dir/DependInfo.cmake"
   "tests/CMakeFiles/test_memory.dir/DependInfo.cmake"
   "tests/CMakeFiles/test_model_tiny.dir/DependInfo.cmake"
   "tests/CMakeFiles/test_op_act.dir/DependInfo.cmake"

@@ -9,6 +9,17 @@ set(CMAKE_DEPENDS_LANGUAGES
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/lib/api.c" "CMakeFiles/effcam.dir/lib/api.c.o" "gcc" "CMakeFiles/effcam.dir/lib/api.c.o.d"
+  "/work/main/lib/backward.c" "CMakeFiles/effcam.dir/lib/backward.c.o" "gcc" "CMakeFiles/effcam.dir/lib/backward.c.o.d"
+  "/work/main/lib/cam/cam_combine.c" "CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o.d"
+  "/work/main/lib/cam/cam_post.c" "CMakeFiles/effcam.dir/lib/cam/cam_post.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/cam_post.c.o.d"
+  "/work/main/lib/cam/eigencam.c" "CMakeFiles/effcam.dir/lib/cam/eigencam.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/eigencam.c.o.d"
+  "/work/main/lib/cam/elementwise.c" "CMakeFiles/effcam.dir/lib/cam/elementwise.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/elementwise.c.o.d"
+  "/work/main/lib/cam/gradcam.c" "CMakeFiles/effcam.dir/lib/cam/gradcam.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/gradcam.c.o.d"
+  "/work/main/lib/cam/gradcampp.c" "CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o.d"
+  "/work/main/lib/cam/resize.c" "CMakeFiles/effcam.dir/lib/cam/resize.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/resize.c.o.d"
+  "/work/main/lib/cam/scorecam.c" "CMakeFiles/effcam.dir/lib/cam/scorecam.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/scorecam.c.o.d"
+  "/work/main/lib/cam/xgradcam.c" "CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o.d"
+  "/work/main/lib/cam_api.c" "CMakeFiles/effcam.dir/lib/cam_api.c.o" "gcc" "CMakeFiles/effcam.dir/lib/cam_api.c.o.d"
   "/work/main/lib/ecw_read.c" "CMakeFiles/effcam.dir/lib/ecw_read.c.o" "gcc" "CMakeFiles/effcam.dir/lib/ecw_read.c.o.d"
   "/work/main/lib/engine.c" "CMakeFiles/effcam.dir/lib/engine.c.o" "gcc" "CMakeFiles/effcam.dir/lib/engine.c.o.d"
   "/work/main/lib/graph.c" "CMakeFiles/effcam.dir/lib/graph.c.o" "gcc" "CMakeFiles/effcam.dir/lib/graph.c.o.d"

@@ -83,10 +83,164 @@ CMakeFiles/effcam.dir/lib/api.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/api.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/api.c -o CMakeFiles/effcam.dir/lib/api.c.s
 
+CMakeFiles/effcam.dir/lib/backward.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/backward.c.o: /work/main/lib/backward.c
+CMakeFiles/effcam.dir/lib/backward.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/effcam.dir/lib/backward.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/backward.c.o -MF CMakeFiles/effcam.dir/lib/backward.c.o.d -o CMakeFiles/effcam.dir/lib/backward.c.o -c /work/main/lib/backward.c
+
+CMakeFiles/effcam.dir/lib/backward.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/backward.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/backward.c > CMakeFiles/effcam.dir/lib/backward.c.i
+
+CMakeFiles/effcam.dir/lib/backward.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/backward.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/backward.c -o CMakeFiles/effcam.dir/lib/backward.c.s
+
+CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o: /work/main/lib/cam/cam_combine.c
+CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o -MF CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o.d -o CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o -c /work/main/lib/cam/cam_combine.c
+
+CMakeFiles/effcam.dir/lib/cam/cam_combine.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/cam_combine.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/cam_combine.c > CMakeFiles/effcam.dir/lib/cam/cam_combine.c.i
+
+CMakeFiles/effcam.dir/lib/cam/cam_combine.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/cam_combine.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/cam_combine.c -o CMakeFiles/effcam.dir/lib/cam/cam_combine.c.s
+
+CMakeFiles/effcam.dir/lib/cam/cam_post.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/cam_post.c.o: /work/main/lib/cam/cam_post.c
+CMakeFiles/effcam.dir/lib/cam/cam_post.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/effcam.dir/lib/cam/cam_post.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/cam_post.c.o -MF CMakeFiles/effcam.dir/lib/cam/cam_post.c.o.d -o CMakeFiles/effcam.dir/lib/cam/cam_post.c.o -c /work/main/lib/cam/cam_post.c
+
+CMakeFiles/effcam.dir/lib/cam/cam_post.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/cam_post.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/cam_post.c > CMakeFiles/effcam.dir/lib/cam/cam_post.c.i
+
+CMakeFiles/effcam.dir/lib/cam/cam_post.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/cam_post.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/cam_post.c -o CMakeFiles/effcam.dir/lib/cam/cam_post.c.s
+
+CMakeFiles/effcam.dir/lib/cam/eigencam.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/eigencam.c.o: /work/main/lib/cam/eigencam.c
+CMakeFiles/effcam.dir/lib/cam/eigencam.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/effcam.dir/lib/cam/eigencam.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/eigencam.c.o -MF CMakeFiles/effcam.dir/lib/cam/eigencam.c.o.d -o CMakeFiles/effcam.dir/lib/cam/eigencam.c.o -c /work/main/lib/cam/eigencam.c
+
+CMakeFiles/effcam.dir/lib/cam/eigencam.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/eigencam.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/eigencam.c > CMakeFiles/effcam.dir/lib/cam/eigencam.c.i
+
+CMakeFiles/effcam.dir/lib/cam/eigencam.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/eigencam.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/eigencam.c -o CMakeFiles/effcam.dir/lib/cam/eigencam.c.s
+
+CMakeFiles/effcam.dir/lib/cam/elementwise.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/elementwise.c.o: /work/main/lib/cam/elementwise.c
+CMakeFiles/effcam.dir/lib/cam/elementwise.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/effcam.dir/lib/cam/elementwise.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/elementwise.c.o -MF CMakeFiles/effcam.dir/lib/cam/elementwise.c.o.d -o CMakeFiles/effcam.dir/lib/cam/elementwise.c.o -c /work/main/lib/cam/elementwise.c
+
+CMakeFiles/effcam.dir/lib/cam/elementwise.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/elementwise.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/elementwise.c > CMakeFiles/effcam.dir/lib/cam/elementwise.c.i
+
+CMakeFiles/effcam.dir/lib/cam/elementwise.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/elementwise.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/elementwise.c -o CMakeFiles/effcam.dir/lib/cam/elementwise.c.s
+
+CMakeFiles/effcam.dir/lib/cam/gradcam.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/gradcam.c.o: /work/main/lib/cam/gradcam.c
+CMakeFiles/effcam.dir/lib/cam/gradcam.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/effcam.dir/lib/cam/gradcam.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/gradcam.c.o -MF CMakeFiles/effcam.dir/lib/cam/gradcam.c.o.d -o CMakeFiles/effcam.dir/lib/cam/gradcam.c.o -c /work/main/lib/cam/gradcam.c
+
+CMakeFiles/effcam.dir/lib/cam/gradcam.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/gradcam.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/gradcam.c > CMakeFiles/effcam.dir/lib/cam/gradcam.c.i
+
+CMakeFiles/effcam.dir/lib/cam/gradcam.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/gradcam.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/gradcam.c -o CMakeFiles/effcam.dir/lib/cam/gradcam.c.s
+
+CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o: /work/main/lib/cam/gradcampp.c
+CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o -MF CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o.d -o CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o -c /work/main/lib/cam/gradcampp.c
+
+CMakeFiles/effcam.dir/lib/cam/gradcampp.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/gradcampp.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/gradcampp.c > CMakeFiles/effcam.dir/lib/cam/gradcampp.c.i
+
+CMakeFiles/effcam.dir/lib/cam/gradcampp.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/gradcampp.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/gradcampp.c -o CMakeFiles/effcam.dir/lib/cam/gradcampp.c.s
+
+CMakeFiles/effcam.dir/lib/cam/resize.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/resize.c.o: /work/main/lib/cam/resize.c
+CMakeFiles/effcam.dir/lib/cam/resize.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/effcam.dir/lib/cam/resize.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/resize.c.o -MF CMakeFiles/effcam.dir/lib/cam/resize.c.o.d -o CMakeFiles/effcam.dir/lib/cam/resize.c.o -c /work/main/lib/cam/resize.c
+
+CMakeFiles/effcam.dir/lib/cam/resize.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/resize.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/resize.c > CMakeFiles/effcam.dir/lib/cam/resize.c.i
+
+CMakeFiles/effcam.dir/lib/cam/resize.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/resize.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/resize.c -o CMakeFiles/effcam.dir/lib/cam/resize.c.s
+
+CMakeFiles/effcam.dir/lib/cam/scorecam.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/scorecam.c.o: /work/main/lib/cam/scorecam.c
+CMakeFiles/effcam.dir/lib/cam/scorecam.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/effcam.dir/lib/cam/scorecam.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/scorecam.c.o -MF CMakeFiles/effcam.dir/lib/cam/scorecam.c.o.d -o CMakeFiles/effcam.dir/lib/cam/scorecam.c.o -c /work/main/lib/cam/scorecam.c
+
+CMakeFiles/effcam.dir/lib/cam/scorecam.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/scorecam.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/scorecam.c > CMakeFiles/effcam.dir/lib/cam/scorecam.c.i
+
+CMakeFiles/effcam.dir/lib/cam/scorecam.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/scorecam.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/scorecam.c -o CMakeFiles/effcam.dir/lib/cam/scorecam.c.s
+
+CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o: /work/main/lib/cam/xgradcam.c
+CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o -MF CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o.d -o CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o -c /work/main/lib/cam/xgradcam.c
+
+CMakeFiles/effcam.dir/lib/cam/xgradcam.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam/xgradcam.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam/xgradcam.c > CMakeFiles/effcam.dir/lib/cam/xgradcam.c.i
+
+CMakeFiles/effcam.dir/lib/cam/xgradcam.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam/xgradcam.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam/xgradcam.c -o CMakeFiles/effcam.dir/lib/cam/xgradcam.c.s
+
+CMakeFiles/effcam.dir/lib/cam_api.c.o: CMakeFiles/effcam.dir/flags.make
+CMakeFiles/effcam.dir/lib/cam_api.c.o: /work/main/lib/cam_api.c
+CMakeFiles/effcam.dir/lib/cam_api.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Building C object CMakeFiles/effcam.dir/lib/cam_api.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/cam_api.c.o -MF CMakeFiles/effcam.dir/lib/cam_api.c.o.d -o CMakeFiles/effcam.dir/lib/cam_api.c.o -c /work/main/lib/cam_api.c
+
+CMakeFiles/effcam.dir/lib/cam_api.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/effcam.dir/lib/cam_api.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/lib/cam_api.c > CMakeFiles/effcam.dir/lib/cam_api.c.i
+
+CMakeFiles/effcam.dir/lib/cam_api.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/effcam.dir/lib/cam_api.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/lib/cam_api.c -o CMakeFiles/effcam.dir/lib/cam_api.c.s
+
 CMakeFiles/effcam.dir/lib/ecw_read.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ecw_read.c.o: /work/main/lib/ecw_read.c
 CMakeFiles/effcam.dir/lib/ecw_read.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building C object CMakeFiles/effcam.dir/lib/ecw_read.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_13) "Building C object CMakeFiles/effcam.dir/lib/ecw_read.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ecw_read.c.o -MF CMakeFiles/effcam.dir/lib/ecw_read.c.o.d -o CMakeFiles/effcam.dir/lib/ecw_read.c.o -c /work/main/lib/ecw_read.c
 
 CMakeFiles/effcam.dir/lib/ecw_read.c.i: cmake_force
@@ -100,7 +254,7 @@ CMakeFiles/effcam.dir/lib/ecw_read.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/engine.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/engine.c.o: /work/main/lib/engine.c
 CMakeFiles/effcam.dir/lib/engine.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building C object CMakeFiles/effcam.dir/lib/engine.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/effcam.dir/lib/engine.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/engine.c.o -MF CMakeFiles/effcam.dir/lib/engine.c.o.d -o CMakeFiles/effcam.dir/lib/engine.c.o -c /work/main/lib/engine.c
 
 CMakeFiles/effcam.dir/lib/engine.c.i: cmake_force
@@ -114,7 +268,7 @@ CMakeFiles/effcam.dir/lib/engine.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/graph.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/graph.c.o: /work/main/lib/graph.c
 CMakeFiles/effcam.dir/lib/graph.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Building C object CMakeFiles/effcam.dir/lib/graph.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/effcam.dir/lib/graph.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/graph.c.o -MF CMakeFiles/effcam.dir/lib/graph.c.o.d -o CMakeFiles/effcam.dir/lib/graph.c.o -c /work/main/lib/graph.c
 
 CMakeFiles/effcam.dir/lib/graph.c.i: cmake_force
@@ -128,7 +282,7 @@ CMakeFiles/effcam.dir/lib/graph.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/act.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/act.c.o: /work/main/lib/ops/act.c
 CMakeFiles/effcam.dir/lib/ops/act.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_5) "Building C object CMakeFiles/effcam.dir/lib/ops/act.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Building C object CMakeFiles/effcam.dir/lib/ops/act.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/act.c.o -MF CMakeFiles/effcam.dir/lib/ops/act.c.o.d -o CMakeFiles/effcam.dir/lib/ops/act.c.o -c /work/main/lib/ops/act.c
 
 CMakeFiles/effcam.dir/lib/ops/act.c.i: cmake_force
@@ -142,7 +296,7 @@ CMakeFiles/effcam.dir/lib/ops/act.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/add.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/add.c.o: /work/main/lib/ops/add.c
 CMakeFiles/effcam.dir/lib/ops/add.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_6) "Building C object CMakeFiles/effcam.dir/lib/ops/add.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_17) "Building C object CMakeFiles/effcam.dir/lib/ops/add.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/add.c.o -MF CMakeFiles/effcam.dir/lib/ops/add.c.o.d -o CMakeFiles/effcam.dir/lib/ops/add.c.o -c /work/main/lib/ops/add.c
 
 CMakeFiles/effcam.dir/lib/ops/add.c.i: cmake_force
@@ -156,7 +310,7 @@ CMakeFiles/effcam.dir/lib/ops/add.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/conv2d.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/conv2d.c.o: /work/main/lib/ops/conv2d.c
 CMakeFiles/effcam.dir/lib/ops/conv2d.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/effcam.dir/lib/ops/conv2d.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_18) "Building C object CMakeFiles/effcam.dir/lib/ops/conv2d.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/conv2d.c.o -MF CMakeFiles/effcam.dir/lib/ops/conv2d.c.o.d -o CMakeFiles/effcam.dir/lib/ops/conv2d.c.o -c /work/main/lib/ops/conv2d.c
 
 CMakeFiles/effcam.dir/lib/ops/conv2d.c.i: cmake_force
@@ -170,7 +324,7 @@ CMakeFiles/effcam.dir/lib/ops/conv2d.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/dwconv.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/dwconv.c.o: /work/main/lib/ops/dwconv.c
 CMakeFiles/effcam.dir/lib/ops/dwconv.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/effcam.dir/lib/ops/dwconv.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_19) "Building C object CMakeFiles/effcam.dir/lib/ops/dwconv.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/dwconv.c.o -MF CMakeFiles/effcam.dir/lib/ops/dwconv.c.o.d -o CMakeFiles/effcam.dir/lib/ops/dwconv.c.o -c /work/main/lib/ops/dwconv.c
 
 CMakeFiles/effcam.dir/lib/ops/dwconv.c.i: cmake_force
@@ -184,7 +338,7 @@ CMakeFiles/effcam.dir/lib/ops/dwconv.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/f16.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/f16.c.o: /work/main/lib/ops/f16.c
 CMakeFiles/effcam.dir/lib/ops/f16.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Building C object CMakeFiles/effcam.dir/lib/ops/f16.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_20) "Building C object CMakeFiles/effcam.dir/lib/ops/f16.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/f16.c.o -MF CMakeFiles/effcam.dir/lib/ops/f16.c.o.d -o CMakeFiles/effcam.dir/lib/ops/f16.c.o -c /work/main/lib/ops/f16.c
 
 CMakeFiles/effcam.dir/lib/ops/f16.c.i: cmake_force
@@ -198,7 +352,7 @@ CMakeFiles/effcam.dir/lib/ops/f16.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/gap.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/gap.c.o: /work/main/lib/ops/gap.c
 CMakeFiles/effcam.dir/lib/ops/gap.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_10) "Building C object CMakeFiles/effcam.dir/lib/ops/gap.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_21) "Building C object CMakeFiles/effcam.dir/lib/ops/gap.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/gap.c.o -MF CMakeFiles/effcam.dir/lib/ops/gap.c.o.d -o CMakeFiles/effcam.dir/lib/ops/gap.c.o -c /work/main/lib/ops/gap.c
 
 CMakeFiles/effcam.dir/lib/ops/gap.c.i: cmake_force
@@ -212,7 +366,7 @@ CMakeFiles/effcam.dir/lib/ops/gap.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/pwconv.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/pwconv.c.o: /work/main/lib/ops/pwconv.c
 CMakeFiles/effcam.dir/lib/ops/pwconv.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_11) "Building C object CMakeFiles/effcam.dir/lib/ops/pwconv.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_22) "Building C object CMakeFiles/effcam.dir/lib/ops/pwconv.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/pwconv.c.o -MF CMakeFiles/effcam.dir/lib/ops/pwconv.c.o.d -o CMakeFiles/effcam.dir/lib/ops/pwconv.c.o -c /work/main/lib/ops/pwconv.c
 
 CMakeFiles/effcam.dir/lib/ops/pwconv.c.i: cmake_force
@@ -226,7 +380,7 @@ CMakeFiles/effcam.dir/lib/ops/pwconv.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/se.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/se.c.o: /work/main/lib/ops/se.c
 CMakeFiles/effcam.dir/lib/ops/se.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_12) "Building C object CMakeFiles/effcam.dir/lib/ops/se.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_23) "Building C object CMakeFiles/effcam.dir/lib/ops/se.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/se.c.o -MF CMakeFiles/effcam.dir/lib/ops/se.c.o.d -o CMakeFiles/effcam.dir/lib/ops/se.c.o -c /work/main/lib/ops/se.c
 
 CMakeFiles/effcam.dir/lib/ops/se.c.i: cmake_force
@@ -240,7 +394,7 @@ CMakeFiles/effcam.dir/lib/ops/se.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/ops/softmax.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/ops/softmax.c.o: /work/main/lib/ops/softmax.c
 CMakeFiles/effcam.dir/lib/ops/softmax.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_13) "Building C object CMakeFiles/effcam.dir/lib/ops/softmax.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_24) "Building C object CMakeFiles/effcam.dir/lib/ops/softmax.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/ops/softmax.c.o -MF CMakeFiles/effcam.dir/lib/ops/softmax.c.o.d -o CMakeFiles/effcam.dir/lib/ops/softmax.c.o -c /work/main/lib/ops/softmax.c
 
 CMakeFiles/effcam.dir/lib/ops/softmax.c.i: cmake_force
@@ -254,7 +408,7 @@ CMakeFiles/effcam.dir/lib/ops/softmax.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/plan.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/plan.c.o: /work/main/lib/plan.c
 CMakeFiles/effcam.dir/lib/plan.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_14) "Building C object CMakeFiles/effcam.dir/lib/plan.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_25) "Building C object CMakeFiles/effcam.dir/lib/plan.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/plan.c.o -MF CMakeFiles/effcam.dir/lib/plan.c.o.d -o CMakeFiles/effcam.dir/lib/plan.c.o -c /work/main/lib/plan.c
 
 CMakeFiles/effcam.dir/lib/plan.c.i: cmake_force
@@ -268,7 +422,7 @@ CMakeFiles/effcam.dir/lib/plan.c.s: cmake_force
 CMakeFiles/effcam.dir/lib/status.c.o: CMakeFiles/effcam.dir/flags.make
 CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c
 CMakeFiles/effcam.dir/lib/status.c.o: CMakeFiles/effcam.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_15) "Building C object CMakeFiles/effcam.dir/lib/status.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_26) "Building C object CMakeFiles/effcam.dir/lib/status.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/effcam.dir/lib/status.c.o -MF CMakeFiles/effcam.dir/lib/status.c.o.d -o CMakeFiles/effcam.dir/lib/status.c.o -c /work/main/lib/status.c
 
 CMakeFiles/effcam.dir/lib/status.c.i: cmake_force
@@ -282,6 +436,17 @@ CMakeFiles/effcam.dir/lib/status.c.s: cmake_force
 # Object files for target effcam
 effcam_OBJECTS = \
 "CMakeFiles/effcam.dir/lib/api.c.o" \
+"CMakeFiles/effcam.dir/lib/backward.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/cam_post.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/eigencam.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/elementwise.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/gradcam.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/resize.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/scorecam.c.o" \
+"CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o" \
+"CMakeFiles/effcam.dir/lib/cam_api.c.o" \
 "CMakeFiles/effcam.dir/lib/ecw_read.c.o" \
 "CMakeFiles/effcam.dir/lib/engine.c.o" \
 "CMakeFiles/effcam.dir/lib/graph.c.o" \
@@ -301,6 +466,17 @@ effcam_OBJECTS = \
 effcam_EXTERNAL_OBJECTS =
 
 libeffcam.a: CMakeFiles/effcam.dir/lib/api.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/backward.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/cam_post.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/eigencam.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/elementwise.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/gradcam.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/resize.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/scorecam.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o
+libeffcam.a: CMakeFiles/effcam.dir/lib/cam_api.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/ecw_read.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/engine.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/graph.c.o
@@ -317,7 +493,7 @@ libeffcam.a: CMakeFiles/effcam.dir/lib/plan.c.o
 libeffcam.a: CMakeFiles/effcam.dir/lib/status.c.o
 libeffcam.a: CMakeFiles/effcam.dir/build.make
 libeffcam.a: CMakeFiles/effcam.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_16) "Linking C static library libeffcam.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_27) "Linking C static library libeffcam.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/effcam.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/effcam.dir/link.txt --verbose=$(VERBOSE)
 

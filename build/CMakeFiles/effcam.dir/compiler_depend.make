@@ -90,7 +90,312 @@ CMakeFiles/effcam.dir/lib/api.c.o: /work/main/lib/api.c \
   /work/main/lib/internal.h \
   /work/main/lib/ecw_format.h \
   /work/main/include/effcam.h \
-  /work/main/lib/ops/ops.h
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
+
+CMakeFiles/effcam.dir/lib/backward.c.o: /work/main/lib/backward.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/internal.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
+  /work/main/lib/ecw_format.h \
+  /work/main/include/effcam.h \
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
+
+CMakeFiles/effcam.dir/lib/cam/cam_combine.c.o: /work/main/lib/cam/cam_combine.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/cam/cam.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/cam_post.c.o: /work/main/lib/cam/cam_post.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/string.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/cam/cam.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/eigencam.c.o: /work/main/lib/cam/eigencam.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/math.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/math-vector.h \
+  /usr/include/x86_64-linux-gnu/bits/libm-simd-decl-stubs.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
+  /usr/include/x86_64-linux-gnu/bits/flt-eval-method.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-logb.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-fast.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls-helper-functions.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls.h \
+  /usr/include/string.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/cam/cam.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/elementwise.c.o: /work/main/lib/cam/elementwise.c \
+  /usr/include/stdc-predef.h \
+  /work/main/lib/cam/cam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/gradcam.c.o: /work/main/lib/cam/gradcam.c \
+  /usr/include/stdc-predef.h \
+  /work/main/lib/cam/cam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/gradcampp.c.o: /work/main/lib/cam/gradcampp.c \
+  /usr/include/stdc-predef.h \
+  /work/main/lib/cam/cam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/resize.c.o: /work/main/lib/cam/resize.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/math.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/math-vector.h \
+  /usr/include/x86_64-linux-gnu/bits/libm-simd-decl-stubs.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
+  /usr/include/x86_64-linux-gnu/bits/flt-eval-method.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-logb.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-fast.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls-helper-functions.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls.h \
+  /work/main/lib/cam/cam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/scorecam.c.o: /work/main/lib/cam/scorecam.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/math.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/math-vector.h \
+  /usr/include/x86_64-linux-gnu/bits/libm-simd-decl-stubs.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
+  /usr/include/x86_64-linux-gnu/bits/flt-eval-method.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-logb.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-fast.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls-helper-functions.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls.h \
+  /work/main/lib/cam/cam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam/xgradcam.c.o: /work/main/lib/cam/xgradcam.c \
+  /usr/include/stdc-predef.h \
+  /work/main/lib/cam/cam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/include/effcam.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h
+
+CMakeFiles/effcam.dir/lib/cam_api.c.o: /work/main/lib/cam_api.c \
+  /usr/include/stdc-predef.h \
+  /usr/include/math.h \
+  /usr/include/x86_64-linux-gnu/bits/libc-header-start.h \
+  /usr/include/features.h \
+  /usr/include/features-time64.h \
+  /usr/include/x86_64-linux-gnu/bits/wordsize.h \
+  /usr/include/x86_64-linux-gnu/bits/timesize.h \
+  /usr/include/x86_64-linux-gnu/sys/cdefs.h \
+  /usr/include/x86_64-linux-gnu/bits/long-double.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs.h \
+  /usr/include/x86_64-linux-gnu/gnu/stubs-64.h \
+  /usr/include/x86_64-linux-gnu/bits/types.h \
+  /usr/include/x86_64-linux-gnu/bits/typesizes.h \
+  /usr/include/x86_64-linux-gnu/bits/time64.h \
+  /usr/include/x86_64-linux-gnu/bits/math-vector.h \
+  /usr/include/x86_64-linux-gnu/bits/libm-simd-decl-stubs.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn.h \
+  /usr/include/x86_64-linux-gnu/bits/floatn-common.h \
+  /usr/include/x86_64-linux-gnu/bits/flt-eval-method.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-logb.h \
+  /usr/include/x86_64-linux-gnu/bits/fp-fast.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls-helper-functions.h \
+  /usr/include/x86_64-linux-gnu/bits/mathcalls.h \
+  /usr/include/string.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h \
+  /work/main/lib/internal.h \
+  /usr/lib/gcc/x86_64-linux-gnu/12/include/stdint.h \
+  /usr/include/stdint.h \
+  /usr/include/x86_64-linux-gnu/bits/wchar.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
+  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
+  /work/main/lib/ecw_format.h \
+  /work/main/include/effcam.h \
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
 
 CMakeFiles/effcam.dir/lib/ecw_read.c.o: /work/main/lib/ecw_read.c \
   /usr/include/stdc-predef.h \
@@ -140,7 +445,8 @@ CMakeFiles/effcam.dir/lib/ecw_read.c.o: /work/main/lib/ecw_read.c \
   /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
   /work/main/lib/ecw_format.h \
   /work/main/include/effcam.h \
-  /work/main/lib/ops/ops.h
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
 
 CMakeFiles/effcam.dir/lib/engine.c.o: /work/main/lib/engine.c \
   /usr/include/stdc-predef.h \
@@ -166,7 +472,8 @@ CMakeFiles/effcam.dir/lib/engine.c.o: /work/main/lib/engine.c \
   /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
   /work/main/lib/ecw_format.h \
   /work/main/include/effcam.h \
-  /work/main/lib/ops/ops.h
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
 
 CMakeFiles/effcam.dir/lib/graph.c.o: /work/main/lib/graph.c \
   /usr/include/stdc-predef.h \
@@ -191,7 +498,8 @@ CMakeFiles/effcam.dir/lib/graph.c.o: /work/main/lib/graph.c \
   /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
   /work/main/lib/ecw_format.h \
   /work/main/include/effcam.h \
-  /work/main/lib/ops/ops.h
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
 
 CMakeFiles/effcam.dir/lib/ops/act.c.o: /work/main/lib/ops/act.c \
   /usr/include/stdc-predef.h \
@@ -592,7 +900,8 @@ CMakeFiles/effcam.dir/lib/plan.c.o: /work/main/lib/plan.c \
   /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
   /work/main/lib/ecw_format.h \
   /work/main/include/effcam.h \
-  /work/main/lib/ops/ops.h
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
 
 CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
   /usr/include/stdc-predef.h \
@@ -629,7 +938,8 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
   /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
   /work/main/lib/ecw_format.h \
   /work/main/include/effcam.h \
-  /work/main/lib/ops/ops.h
+  /work/main/lib/ops/ops.h \
+  /work/main/lib/cam/cam.h
 
 
 /work/main/lib/status.c:
@@ -661,8 +971,6 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vpopcntdqintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx5124vnniwintrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/avx5124fmapsintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vbmivlintrin.h:
 
@@ -696,15 +1004,9 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/xmmintrin.h:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/mmintrin.h:
-
 /usr/lib/gcc/x86_64-linux-gnu/12/include/hresetintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/xtestintrin.h:
-
-/work/main/lib/plan.c:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/xsavesintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/tmmintrin.h:
 
@@ -728,6 +1030,22 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/pconfigintrin.h:
 
+/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vbmiintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/movdirintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/lwpintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/fxsrintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/enqcmdintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/clzerointrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/cldemoteintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/bmi2intrin.h:
+
 /usr/include/x86_64-linux-gnu/bits/environments.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vlbwintrin.h:
@@ -737,6 +1055,10 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 /usr/include/errno.h:
 
 /usr/include/x86_64-linux-gnu/bits/mman-map-flags-generic.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/clwbintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/fp-fast.h:
 
 /usr/include/stdint.h:
 
@@ -758,8 +1080,6 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/stdio.h:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/fxsrintrin.h:
-
 /usr/include/x86_64-linux-gnu/bits/mathcalls-helper-functions.h:
 
 /usr/include/x86_64-linux-gnu/bits/fcntl-linux.h:
@@ -778,9 +1098,11 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/floatn-common.h:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vbmiintrin.h:
+/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vnniintrin.h:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/movdirintrin.h:
+/usr/lib/gcc/x86_64-linux-gnu/12/include/lzcntintrin.h:
+
+/usr/include/complex.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/pkuintrin.h:
 
@@ -802,6 +1124,8 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/gnu/stubs-64.h:
 
+/work/main/lib/cam/cam_combine.c:
+
 /usr/lib/gcc/x86_64-linux-gnu/12/include/amxtileintrin.h:
 
 /usr/include/features.h:
@@ -820,7 +1144,17 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/time64.h:
 
+/work/main/lib/plan.c:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/xsavesintrin.h:
+
+/work/main/lib/cam/gradcampp.c:
+
 /usr/include/x86_64-linux-gnu/bits/confname.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/clflushoptintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/fp-logb.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512fp16vlintrin.h:
 
@@ -836,6 +1170,10 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/wordsize.h:
 
+/usr/lib/gcc/x86_64-linux-gnu/12/include/mwaitintrin.h:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/syslimits.h:
+
 /usr/include/x86_64-linux-gnu/sys/cdefs.h:
 
 /work/main/lib/ops/dwconv.c:
@@ -846,9 +1184,15 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/mman-shared.h:
 
+/usr/lib/gcc/x86_64-linux-gnu/12/include/avx5124fmapsintrin.h:
+
+/work/main/lib/cam/resize.c:
+
 /usr/include/x86_64-linux-gnu/sys/mman.h:
 
-/usr/include/x86_64-linux-gnu/bits/stat.h:
+/usr/lib/gcc/x86_64-linux-gnu/12/include/cetintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/libm-simd-decl-stubs.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/clockid_t.h:
 
@@ -878,9 +1222,9 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/adxintrin.h:
 
-/usr/include/x86_64-linux-gnu/bits/typesizes.h:
+/work/main/lib/cam/scorecam.c:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/clzerointrin.h:
+/usr/include/x86_64-linux-gnu/bits/typesizes.h:
 
 /usr/include/math.h:
 
@@ -928,9 +1272,11 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/types/__fpos_t.h:
 
-/usr/lib/gcc/x86_64-linux-gnu/12/include/rtmintrin.h:
+/work/main/lib/cam/gradcam.c:
 
-/usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h:
+/usr/include/x86_64-linux-gnu/bits/stat.h:
+
+/work/main/lib/cam/elementwise.c:
 
 /usr/include/x86_64-linux-gnu/bits/types/__FILE.h:
 
@@ -958,10 +1304,6 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/sched.h:
 
-/usr/include/x86_64-linux-gnu/bits/libm-simd-decl-stubs.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/cetintrin.h:
-
 /usr/include/x86_64-linux-gnu/bits/sched.h:
 
 /usr/include/x86_64-linux-gnu/bits/types/struct_sched_param.h:
@@ -980,11 +1322,29 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /usr/include/x86_64-linux-gnu/bits/types/timer_t.h:
 
+/work/main/lib/cam/cam.h:
+
+/work/main/lib/backward.c:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/rtmintrin.h:
+
+/usr/include/x86_64-linux-gnu/bits/types/__mbstate_t.h:
+
+/work/main/lib/cam/xgradcam.c:
+
+/usr/lib/gcc/x86_64-linux-gnu/12/include/mmintrin.h:
+
+/work/main/lib/cam/cam_post.c:
+
+/work/main/lib/cam/eigencam.c:
+
+/work/main/lib/ops/conv2d.c:
+
+/work/main/lib/cam_api.c:
+
 /usr/lib/gcc/x86_64-linux-gnu/12/include/wbnoinvdintrin.h:
 
 /work/main/lib/ecw_read.c:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/enqcmdintrin.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vnnivlintrin.h:
 
@@ -1000,8 +1360,6 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 
 /work/main/lib/engine.c:
 
-/work/main/lib/ops/conv2d.c:
-
 /usr/include/x86_64-linux-gnu/bits/time.h:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/x86gprintrin.h:
@@ -1011,27 +1369,3 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
 /work/main/lib/ops/add.c:
 
 /usr/lib/gcc/x86_64-linux-gnu/12/include/bmiintrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/bmi2intrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/cldemoteintrin.h:
-
-/usr/include/x86_64-linux-gnu/bits/fp-logb.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/clflushoptintrin.h:
-
-/usr/include/x86_64-linux-gnu/bits/fp-fast.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/clwbintrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/avx512vnniintrin.h:
-
-/usr/include/complex.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/lzcntintrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/lwpintrin.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/syslimits.h:
-
-/usr/lib/gcc/x86_64-linux-gnu/12/include/mwaitintrin.h:

@@ -72,4 +72,4 @@ CMakeFiles/effcam.dir/lib/api.c.o: /work/main/lib/api.c \
  /usr/include/x86_64-linux-gnu/bits/types/struct_sched_param.h \
  /usr/include/x86_64-linux-gnu/bits/cpu-set.h /work/main/lib/internal.h \
  /work/main/lib/ecw_format.h /work/main/include/effcam.h \
- /work/main/lib/ops/ops.h
+ /work/main/lib/ops/ops.h /work/main/lib/cam/cam.h

@@ -37,4 +37,4 @@ CMakeFiles/effcam.dir/lib/ecw_read.c.o: /work/main/lib/ecw_read.c \
  /usr/include/x86_64-linux-gnu/bits/wchar.h \
  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
  /work/main/lib/ecw_format.h /work/main/include/effcam.h \
- /work/main/lib/ops/ops.h
+ /work/main/lib/ops/ops.h /work/main/lib/cam/cam.h

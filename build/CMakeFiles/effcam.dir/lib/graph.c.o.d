@@ -17,4 +17,4 @@ CMakeFiles/effcam.dir/lib/graph.c.o: /work/main/lib/graph.c \
  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
  /work/main/lib/ecw_format.h /work/main/include/effcam.h \
- /work/main/lib/ops/ops.h
+ /work/main/lib/ops/ops.h /work/main/lib/cam/cam.h

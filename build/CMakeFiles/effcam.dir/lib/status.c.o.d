@@ -28,4 +28,4 @@ CMakeFiles/effcam.dir/lib/status.c.o: /work/main/lib/status.c \
  /usr/include/x86_64-linux-gnu/bits/stdint-intn.h \
  /usr/include/x86_64-linux-gnu/bits/stdint-uintn.h \
  /work/main/lib/ecw_format.h /work/main/include/effcam.h \
- /work/main/lib/ops/ops.h
+ /work/main/lib/ops/ops.h /work/main/lib/cam/cam.h
