@@ -128,7 +128,7 @@ def calibration_images(n=8, size=160, seed=0, image_dir=None):
         for i in range(n):
             im = photos[i % len(photos)]
             w, h = im.size
-            s = int(min(w, h) * rng.uniform(0.4, 1.0))
+            s = int(min(w, h) * rng.uniform(0.6, 1.0))
             x0 = rng.randint(0, w - s + 1)
             y0 = rng.randint(0, h - s + 1)
             c = im.crop((x0, y0, x0 + s, y0 + s)).resize((size, size), Image.BILINEAR)
@@ -147,7 +147,21 @@ def calibration_images(n=8, size=160, seed=0, image_dir=None):
     return torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
 
 
-def calibrate(model, images=None, seed=0, logit_std=3.0, var_floor=0.1):
+def whole_photos(size, image_dir=None):
+    """The calibration photos stretched whole to size x size, normalised
+    NCHW (None if absent)."""
+    from PIL import Image
+    d = image_dir or os.environ.get("EFFCAM_ISIC_DIR", DEFAULT_ISIC)
+    files = sorted(glob.glob(os.path.join(d, "*.jpg")))
+    if not files:
+        return None
+    x = np.stack([np.asarray(Image.open(f).convert("RGB").resize((size, size), Image.BILINEAR))
+                  for f in files]).astype(np.float32) / 255.0
+    x = (x - np.array(IMAGENET_MEAN, np.float32)) / np.array(IMAGENET_STD, np.float32)
+    return torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+
+
+def calibrate(model, images=None, seed=0, logit_std=2.5, var_floor=0.1, head_images=None):
     """Random BN affine params, then running stats from real inputs, layer by
     layer in execution order (one forward pass: a pre-hook measures each BN's
     input, which already went through the calibrated earlier BNs, and sets its
@@ -165,8 +179,8 @@ def calibrate(model, images=None, seed=0, logit_std=3.0, var_floor=0.1):
     model.eval()
 
     def pre_hook(mod, inp):
-        x = inp[0].detach().double()
-        mod.running_mean.copy_(x.mean(dim=(0, 2, 3)).float())
+        x = inp[0].detach()
+        mod.running_mean.copy_(x.mean(dim=(0, 2, 3)))
         var = x.var(dim=(0, 2, 3), unbiased=False)
         # floor near-dead channels: a channel that is ~constant on the
         # calibration set would otherwise amplify anything else ~1/sqrt(eps)
@@ -181,14 +195,43 @@ def calibrate(model, images=None, seed=0, logit_std=3.0, var_floor=0.1):
     finally:
         for h in hs:
             h.remove()
+    # head. The pooled features of different photos share a large common
+    # component, so a random Linear gives every photo the same top-1. The
+    # last Linear is therefore (1) restricted to the principal directions in
+    # which the photo features vary (so fp16 rounding noise, spread over all
+    # channels, is not amplified), (2) centred on the photos' mean feature,
+    # (3) scaled so the photos' logits have std `logit_std`. Photos = the
+    # non-noise calibration images (the noise ones are the last n//4, see
+    # calibration_images) plus `head_images` (e.g. whole photos).
+    n = images.shape[0]
+    photos = images[:n - n // 4] if n >= 4 else images
+    if head_images is not None:
+        photos = torch.cat([photos, head_images])
     lin = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+    feats = []
+    h = lin.register_forward_pre_hook(lambda mod, inp: feats.append(inp[0].detach().double()))
+    try:
+        with torch.no_grad():
+            model(photos)
+    finally:
+        h.remove()
+    f = feats[0]
+    mu = f.mean(0)
+    d = f - mu
     with torch.no_grad():
-        lin.bias.zero_()
-        out = model(images)
-        s = float(out.std())
+        w = lin.weight.detach().double()
+        if d.shape[0] >= 3:
+            _, sv, vt = torch.linalg.svd(d, full_matrices=False)
+            k = int((sv > 1e-6 * sv[0]).sum())
+            v = vt[:k]
+            w = (w @ v.t()) @ v
+        z = d @ w.t()
+        s = float(z.std())
         if s > 0:
-            lin.weight.mul_(logit_std / s)
-        lin.bias.copy_(torch.randn(lin.out_features, generator=g) * 0.1 * logit_std)
+            w = w * (logit_std / s)
+        b = -(mu @ w.t()) + torch.randn(lin.out_features, generator=g).double() * 0.1 * logit_std
+        lin.weight.copy_(w.float())
+        lin.bias.copy_(b.float())
     return model
 
 
@@ -498,7 +541,8 @@ def make(arch, num_classes=1000, seed=0, calib_n=8, calib_size=None, image_dir=N
     model = build_model(arch, num_classes, seed)
     t = eval_transform(arch)
     size = calib_size or min(t[0] if t else 224, 160)
-    calibrate(model, calibration_images(calib_n, size, seed, image_dir), seed)
+    calibrate(model, calibration_images(calib_n, size, seed, image_dir), seed,
+              head_images=whole_photos(size, image_dir))
     return model
 
 
