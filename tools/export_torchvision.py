@@ -161,7 +161,8 @@ def whole_photos(size, image_dir=None):
     return torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
 
 
-def calibrate(model, images=None, seed=0, logit_std=2.5, var_floor=0.1, head_images=None):
+def calibrate(model, images=None, seed=0, logit_std=2.5, var_floor=0.1, head_images=None,
+              center_convs=False):
     """Random BN affine params, then running stats from real inputs, layer by
     layer in execution order (one forward pass: a pre-hook measures each BN's
     input, which already went through the calibrated earlier BNs, and sets its
@@ -188,7 +189,31 @@ def calibrate(model, images=None, seed=0, logit_std=2.5, var_floor=0.1, head_ima
         floor = var_floor * float(var.median()) + 1e-6
         mod.running_var.copy_(var.clamp_min(floor).float())
 
+    def conv_hook(mod, inp):
+        # make each output channel's mean response to the (calibrated) input
+        # zero: sum_i mu_i * sum_hw W[o,i] = 0. Otherwise the next BN has to
+        # subtract a large common offset, which amplifies relative rounding
+        # errors ~1.2x per layer and makes the random deep net chaotic.
+        if mod.groups > 1:
+            if center_convs == "all" and mod.groups == mod.in_channels == mod.out_channels:
+                w = mod.weight.detach().double()
+                mod.weight.copy_((w - w.mean(dim=(2, 3), keepdim=True)).float())
+            return
+        mu = inp[0].detach().double().mean(dim=(0, 2, 3))
+        nrm = float(mu @ mu)
+        if nrm <= 0:
+            return
+        w = mod.weight.detach().double()
+        s = w.sum(dim=(2, 3))                    # [cout, cin]
+        alpha = (s @ mu) / nrm                   # [cout]
+        k = w.shape[2] * w.shape[3]
+        w = w - (alpha.view(-1, 1) * mu.view(1, -1) / k).view(w.shape[0], w.shape[1], 1, 1)
+        mod.weight.copy_(w.float())
+
     hs = [bn.register_forward_pre_hook(pre_hook) for bn in bns]
+    if center_convs:
+        hs += [c.register_forward_pre_hook(conv_hook) for c, _b, _p, _i in _conv_bn_pairs(model)
+               if c.groups == 1 or center_convs == "all"]
     try:
         with torch.no_grad():
             model(images)
