@@ -12,6 +12,7 @@ EFFCAM_WITH_TORCH=1 bash tools/setup.sh
 echo "== build (Release)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEFFCAM_REFS_DIR="$ROOT/build/refs" >/dev/null
 cmake --build build -j"$JOBS"
+export EFFCAM_REQUIRE_REFS=1
 
 echo "== PyTorch references"
 if [ -f tools/gen_refs.py ]; then
