@@ -16,6 +16,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cmd_info(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_gradcam(int argc, char **argv);
 
 /* ---- argument helpers (args.c) --------------------------------------- */
 /* If argv[*i] is option `name` ("--top 5" or "--top=5"), sets *value to its
