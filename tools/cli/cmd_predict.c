@@ -131,12 +131,14 @@ int cmd_predict(int argc, char **argv) {
     memset(&cplan, 0, sizeof cplan);
     effcam_plan_file(model_path, &spec, flags, &cplan, NULL);
     const int ctx_h = cplan.height, ctx_w = cplan.width;
+    float *input = malloc(sizeof(float) * (size_t)ctx_h * (size_t)ctx_w * 3);
     int k = top > info.num_classes ? info.num_classes : (int)top;
     int *classes = malloc(sizeof(int) * (size_t)k);
     float *probs = malloc(sizeof(float) * (size_t)k);
     if (!classes || !probs) {
         fprintf(stderr, "effcam: out of memory\n");
         free(classes);
+        free(input);
         free(probs);
         effcam_free(model);
         rc = CLI_FAIL;
@@ -174,9 +176,15 @@ int cmd_predict(int argc, char **argv) {
             effcam_image_free(img);
             continue;
         }
+        /* keep only the model-size tensor: the decoder's memory is returned
+         * before the forward pass touches the weights, so the two peaks do
+         * not add up */
         int th, tw;
         const float *tensor = effcam_image_tensor(img, &th, &tw);
-        st = effcam_predict_f32(ctx, tensor, th, tw, 0);
+        memcpy(input, tensor, sizeof(float) * (size_t)th * tw * 3);
+        effcam_image_free(img);
+        img = NULL;
+        st = effcam_predict_f32(ctx, input, th, tw, 0);
         struct { int width, height; const char *format; } imgd = {ii.display_width, ii.display_height,
                                                                    ii.format == EFFCAM_IMAGE_PNG ? "png" : "jpeg"};
         double ms = now_ms() - t0;
@@ -227,6 +235,7 @@ int cmd_predict(int argc, char **argv) {
         effcam_image_free(img);
     }
     free(classes);
+    free(input);
     free(probs);
     effcam_free(model);
 out:
