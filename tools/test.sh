@@ -36,6 +36,9 @@ fi
 echo "== tests (Release)"
 ctest --test-dir build --output-on-failure -j1
 
+echo "== install: pkg-config and find_package consumers"
+bash tests/install/check.sh
+
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-san -DEFFCAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEFFCAM_REFS_DIR="$ROOT/build/refs" -DEFFCAM_BUILD_BENCH=OFF >/dev/null
