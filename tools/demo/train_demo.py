@@ -1,0 +1,150 @@
+"""Train effcam's demo model: a small EfficientNet on synthetic lesions.
+
+    /usr/bin/python3 tools/demo/train_demo.py [--out /tmp/demo/demo_lesions.pt]
+
+The model is torchvision's own ``EfficientNet`` class with a custom list of
+``MBConvConfig`` stages (SE in every block, SiLU, batch norm), so the
+torchvision exporter converts it like any EfficientNet. Input 112x112 RGB,
+ImageNet mean/std normalisation, total stride 16 (7x7 last feature map).
+
+Data: tools/demo/synth_lesions.py, training scenes = seeds 0..N-1, held-out
+scenes = seeds HELDOUT_SEED0 + i (never used for training). Everything is
+seeded; with the same torch build and thread count the run is repeatable.
+The state dict is written outside the repository (never commit .pt files).
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torchvision.models.efficientnet import EfficientNet, MBConvConfig
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import synth_lesions  # noqa: E402
+
+INPUT = 112
+HELDOUT_SEED0 = 1_000_000
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+LABELS = synth_lesions.LABELS
+DEFAULT_OUT = "/tmp/demo/demo_lesions.pt"
+
+
+def build_model(num_classes=len(LABELS)):
+    """Small EfficientNet (B0-style blocks), total stride 16, ~0.28 M params."""
+    # expand, kernel, stride, in, out, layers
+    stages = [
+        MBConvConfig(1, 3, 2, 16, 16, 1),   # 56 -> 28
+        MBConvConfig(4, 3, 1, 16, 24, 1),   # 28
+        MBConvConfig(4, 5, 2, 24, 40, 2),   # 14
+        MBConvConfig(4, 3, 2, 40, 64, 2),   # 7
+        MBConvConfig(4, 5, 1, 64, 96, 2),   # 7 (no last stride: final stride 16)
+    ]
+    return EfficientNet(stages, dropout=0.2, stochastic_depth_prob=0.1,
+                        num_classes=num_classes, last_channel=192)
+
+
+def to_tensor(images):
+    """uint8 [N,H,W,3] numpy -> normalised float tensor [N,3,H,W]."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def make_set(seeds, size=INPUT):
+    ims = np.empty((len(seeds), size, size, 3), np.uint8)
+    masks = np.empty((len(seeds), size, size), bool)
+    labels = np.empty(len(seeds), np.int64)
+    for i, s in enumerate(seeds):
+        ims[i], masks[i], labels[i] = synth_lesions.make_image(s, size)
+    return ims, masks, labels
+
+
+@torch.no_grad()
+def accuracy(model, x, y, bs=200):
+    model.eval()
+    pred = torch.cat([model(x[i:i + bs]).argmax(1) for i in range(0, len(x), bs)])
+    return (pred == y).float().mean().item(), pred
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--n-train", type=int, default=4000)
+    ap.add_argument("--n-val", type=int, default=600)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    t0 = time.time()
+
+    tr_im, _, tr_y = make_set(range(args.n_train))
+    va_im, _, va_y = make_set(range(HELDOUT_SEED0, HELDOUT_SEED0 + args.n_val))
+    x_tr, y_tr = to_tensor(tr_im), torch.from_numpy(tr_y)
+    x_va, y_va = to_tensor(va_im), torch.from_numpy(va_y)
+    del tr_im, va_im
+    print("data: %d train, %d held-out, class counts train %s, %.1f s"
+          % (len(y_tr), len(y_va), np.bincount(tr_y, minlength=3).tolist(), time.time() - t0),
+          flush=True)
+
+    model = build_model()
+    print("params: %d" % sum(p.numel() for p in model.parameters()), flush=True)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    steps_per_epoch = len(y_tr) // args.batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15)
+    g = torch.Generator().manual_seed(args.seed)
+    for ep in range(args.epochs):
+        model.train()
+        perm = torch.randperm(len(y_tr), generator=g)
+        tl, tc, tn, te = 0.0, 0, 0, time.time()
+        for b in range(steps_per_epoch):
+            idx = perm[b * args.batch:(b + 1) * args.batch]
+            x, y = x_tr[idx], y_tr[idx]
+            # augmentation: one random dihedral transform per batch (the
+            # classes are invariant to flips and 90-degree rotations)
+            k = int(torch.randint(4, (1,), generator=g))
+            if k:
+                x = torch.rot90(x, k, (2, 3))
+            if int(torch.randint(2, (1,), generator=g)):
+                x = torch.flip(x, (3,))
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=0.05)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            tl += loss.item() * len(y)
+            tc += (logits.argmax(1) == y).sum().item()
+            tn += len(y)
+        va_acc, _ = accuracy(model, x_va, y_va)
+        print("epoch %d: loss %.4f train-acc(running) %.4f held-out acc %.4f  (%.0f s, total %.0f s)"
+              % (ep + 1, tl / tn, tc / tn, va_acc, time.time() - te, time.time() - t0), flush=True)
+
+    tr_acc, _ = accuracy(model, x_tr[:2000], y_tr[:2000])
+    va_acc, pred = accuracy(model, x_va, y_va)
+    conf = np.zeros((3, 3), int)
+    for t, p in zip(y_va.tolist(), pred.tolist()):
+        conf[t, p] += 1
+    print("final: train acc (first 2000, eval mode) %.4f, held-out acc (%d) %.4f"
+          % (tr_acc, len(y_va), va_acc))
+    print("held-out confusion (rows = truth):\n%s" % conf)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "labels": LABELS, "input_hw": (INPUT, INPUT),
+                "mean": MEAN, "std": STD, "train_acc": tr_acc, "heldout_acc": va_acc,
+                "args": vars(args)}, args.out)
+    print("saved %s; wall time %.1f s" % (args.out, time.time() - t0))
+
+
+if __name__ == "__main__":
+    main()
