@@ -7,7 +7,7 @@ sample image examples/lesion.png; optionally cross-check with ecw_interp.
 
 Uses export_model() from tools/export_torchvision.py (searched in this
 repo's tools/, then --tools-dir / $EFFCAM_EXPORTER_DIR). Preprocessing in the
-file: stretch to 112x112 (bilinear; no centre crop, which could cut a lesion
+file: stretch to 96x96 (bilinear; no centre crop, which could cut a lesion
 near the border), ImageNet mean/std. Labels are stored in the file; the
 default Grad-CAM tap is the last features block (the exporter's default).
 
@@ -44,7 +44,7 @@ def pick_example(model, n_scan=60, size=224):
     """A clear held-out irregular lesion: fully inside the image, medium
     size, confidently and correctly classified, CAM max inside the mask."""
     best = None
-    for seed, im, mask, label in make_heldout.heldout_seeds(n_scan):
+    for seed, im, mask, label in make_heldout.heldout_seeds(n_scan, size=train_demo.INPUT):
         if label != 2:
             continue
         ys, xs = np.nonzero(mask)
@@ -64,6 +64,21 @@ def pick_example(model, n_scan=60, size=224):
     seed = best[0]
     im, mask, label = synth_lesions.make_image(seed, size)
     return seed, im, mask, label, best[1]
+
+
+def interp_gradcam(ecw_interp, m, im):
+    """Grad-CAM on the interpreted .ecw graph (input made to require grad so
+    autograd records the graph; weights are constants there)."""
+    xt = ecw_interp.preprocess(m, im).requires_grad_(True)
+    with torch.enable_grad():
+        logits, vals, pre = ecw_interp.forward(m, xt)
+        tap = [t for t in m["taps"] if t["name"] == m["default_tap"]][0]
+        A = ecw_interp.tap_tensor(m, tap, vals, pre)
+        c = int(logits[0].argmax())
+        g, = torch.autograd.grad(logits[0, c], A)
+    w = g[0].mean(dim=(1, 2))
+    cam = torch.relu((w.view(-1, 1, 1) * A[0]).sum(0)).detach().numpy()
+    return dict(cls=c, cam=cam)
 
 
 def main():
@@ -92,7 +107,7 @@ def main():
         seed, im, mask, label, p = pick_example(model, size=args.example_size)
         os.makedirs(os.path.dirname(os.path.abspath(args.example)), exist_ok=True)
         Image.fromarray(im).save(args.example, optimize=True)
-        print("wrote %s (%d bytes): held-out seed %d, %dx%d, label %r, torch p=%.3f at 112"
+        print("wrote %s (%d bytes): held-out seed %d, %dx%d, label %r, torch p=%.3f at the model size"
               % (args.example, os.path.getsize(args.example), seed, im.shape[1], im.shape[0],
                  ck["labels"][label], p))
 
@@ -100,11 +115,11 @@ def main():
         import ecw_interp  # noqa: E402
         m = ecw_interp.load(args.ecw)
         agree, cam_agree, maxdiff, n = 0, 0, 0.0, 0
-        for seed, im, mask, label in make_heldout.heldout_seeds(args.check, include_no_lesion=True):
+        for seed, im, mask, label in make_heldout.heldout_seeds(args.check, include_no_lesion=True, size=train_demo.INPUT):
             x = train_demo.to_tensor(im[None])
             cam, cam_lo, logits, cls = pointing_game.gradcam(model, x)
             r = ecw_interp.run(m, im.astype(np.float32), keep_values=False)
-            g = ecw_interp.gradcam(m, im.astype(np.float32))
+            g = interp_gradcam(ecw_interp, m, im.astype(np.float32))
             agree += int(np.argmax(r["logits"]) == int(cls[0]))
             cam_agree += int(np.argmax(g["cam"]) == int(cam_lo[0].argmax()))
             maxdiff = max(maxdiff, float(np.abs(r["logits"] - logits[0].double().numpy()).max()))

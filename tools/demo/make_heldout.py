@@ -1,6 +1,6 @@
 """Write held-out synthetic-lesion scenes (images + masks + labels.json).
 
-    /usr/bin/python3 tools/demo/make_heldout.py OUT_DIR [--n 200] [--size 112]
+    /usr/bin/python3 tools/demo/make_heldout.py OUT_DIR [--n 200] [--size 96]
         [--seed0 1000000] [--include-no-lesion] [--ppm]
 
 Scenes come from tools/demo/synth_lesions.py with seeds seed0, seed0+1, ...
@@ -36,7 +36,7 @@ def write_pgm(path, mask):
         f.write((mask.astype(np.uint8) * 255).tobytes())
 
 
-def heldout_seeds(n, seed0=HELDOUT_SEED0, include_no_lesion=False, size=112):
+def heldout_seeds(n, seed0=HELDOUT_SEED0, include_no_lesion=False, size=96):
     """Yield (seed, image, mask, label) for the first n qualifying scenes."""
     seed, got = seed0, 0
     while got < n:
@@ -51,7 +51,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out")
     ap.add_argument("--n", type=int, default=200)
-    ap.add_argument("--size", type=int, default=112)
+    ap.add_argument("--size", type=int, default=96)
     ap.add_argument("--seed0", type=int, default=HELDOUT_SEED0)
     ap.add_argument("--include-no-lesion", action="store_true")
     ap.add_argument("--ppm", action="store_true", help="also write each image as binary PPM")

@@ -66,6 +66,19 @@ def gradcam(model, x, layer=None, class_idx=None):
     return cam, cam_lo, logits.detach(), class_idx
 
 
+def jet_overlay(im, cam, alpha=0.4):
+    """uint8 [H,W,3] image blended with a jet-coloured CAM (cam resized to
+    the image with bilinear filtering and scaled to 0..1)."""
+    from PIL import Image
+    c = np.asarray(cam, np.float32)
+    c = c / c.max() if c.max() > 0 else c
+    if c.shape != im.shape[:2]:
+        c = np.asarray(Image.fromarray(c, mode="F").resize(im.shape[1::-1], Image.BILINEAR))
+    jet = np.stack([np.clip(1.5 - np.abs(4 * c - k), 0, 1) for k in (3, 2, 1)], -1)
+    out = (1 - alpha) * im.astype(np.float32) + alpha * 255 * jet
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=train_demo.DEFAULT_OUT)
@@ -76,6 +89,8 @@ def main():
                     help="also write a few held-out images + masks here")
     ap.add_argument("--n-fixtures", type=int, default=8)
     ap.add_argument("--json", default=None, help="write the per-image results here")
+    ap.add_argument("--grid", default=None,
+                    help="write a PNG grid of the first 32 overlays (misses framed red)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model, ck = load_model(args.model)
@@ -88,11 +103,13 @@ def main():
         labels.append(label)
     ims, masks, labels = np.stack(ims), np.stack(masks), np.array(labels)
     x = train_demo.to_tensor(ims)
-    hits, preds, zero = [], [], 0
+    hits, preds, zero, cams = [], [], 0, []
     for i in range(0, len(x), 50):
         cam, _, logits, cls = gradcam(model, x[i:i + 50])
         for j in range(len(cam)):
             c = cam[j].numpy()
+            if args.grid and len(cams) < 32:
+                cams.append(c)
             if c.max() <= 0:
                 zero += 1
             yy, xx = np.unravel_index(int(np.argmax(c)), c.shape)
@@ -110,10 +127,26 @@ def main():
         print("  class %d (%s): %d / %d = %.2f%%" % (k, ck["labels"][k], hits[sel].sum(),
                                                      sel.sum(), 100.0 * hits[sel].mean()))
     ok = preds == labels
-    print("  correctly classified: %.2f%%, misclassified (%d): %.2f%%"
-          % (100 * hits[ok].mean(), (~ok).sum(), 100 * hits[~ok].mean() if (~ok).any() else float("nan")))
+    print("  correctly classified (%d): %s, misclassified (%d): %s"
+          % (ok.sum(), "%.2f%%" % (100 * hits[ok].mean()) if ok.any() else "-",
+             (~ok).sum(), "%.2f%%" % (100 * hits[~ok].mean()) if (~ok).any() else "-"))
     print("  all-zero CAMs: %d; chance level (mean mask area fraction): %.2f%%"
           % (zero, 100 * area.mean()))
+    if args.grid:
+        from PIL import Image
+        S = args.size
+        grid = np.zeros((4 * (S + 4), 8 * (S + 4), 3), np.uint8)
+        for k, c in enumerate(cams):
+            r, q = divmod(k, 8)
+            tile = np.zeros((S + 4, S + 4, 3), np.uint8)
+            tile[:] = (0, 200, 0) if hits[k] else (230, 0, 0)
+            ov = jet_overlay(ims[k], c)
+            yy, xx = np.unravel_index(int(np.argmax(c)), c.shape)
+            ov[max(0, yy - 1):yy + 2, max(0, xx - 1):xx + 2] = 255
+            tile[2:-2, 2:-2] = ov
+            grid[r * (S + 4):(r + 1) * (S + 4), q * (S + 4):(q + 1) * (S + 4)] = tile
+        Image.fromarray(grid).save(args.grid)
+        print("wrote", args.grid)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(n=n, hits=int(hits.sum()), fraction=float(hits.mean()),
