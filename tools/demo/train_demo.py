@@ -160,7 +160,11 @@ def main():
     torch.save({"state_dict": model.state_dict(), "labels": LABELS, "input_hw": (INPUT, INPUT),
                 "mean": MEAN, "std": STD, "train_acc": tr_acc, "heldout_acc": va_acc,
                 "args": vars(args)}, args.out)
-    print("saved %s; wall time %.1f s" % (args.out, time.time() - t0))
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print("saved %s; wall time %.1f s, CPU time %.1f s user + %.1f s sys, load average %s"
+          % (args.out, time.time() - t0, ru.ru_utime, ru.ru_stime,
+             " ".join("%.1f" % v for v in os.getloadavg())))
 
 
 if __name__ == "__main__":
