@@ -27,7 +27,7 @@ import train_demo  # noqa: E402
 
 def load_model(path):
     ck = torch.load(path, map_location="cpu")
-    model = train_demo.build_model(len(ck["labels"]))
+    model = train_demo.build_model(len(ck["labels"]), ck.get("final_stride", 16))
     model.load_state_dict(ck["state_dict"])
     model.eval()
     return model, ck
