@@ -3,8 +3,12 @@
  *  - logits vs PyTorch with the same fp16-rounded weights: rel L2 <= 1e-4,
  *    same top-1;
  *  - activations at the taps: rel L2 <= 1e-4;
- *  - Grad-CAM (logit and probability targets) at three or more layers:
- *    raw map rel L2 <= 1e-3, normalised map max |d| <= 2e-3;
+ *  - Grad-CAM (logit and probability targets) at three or more layers,
+ *    against PyTorch's float64 maps: raw map rel L2 <= 1e-3, normalised map
+ *    max |d| <= 2e-3 — or, where PyTorch's own float32 run is further than
+ *    that from float64 (measured per map by gen_refs.py: MobileNetV2's
+ *    ReLU6 kinks make early-layer gradients ill-conditioned), within 5x
+ *    (raw) / 8x (normalised) of PyTorch's own float32 error;
  *  - ISIC photos vs the original fp32 weights: same top-1, max |dprob| <= 5e-3.
  * Manifests: the committed fixture (tests/fixtures) always; the generated
  * references ($EFFCAM_REFS_DIR/manifest.json) when present — required when
@@ -99,22 +103,37 @@ static void check_manifest(const char *dir, const char *manifest) {
             }
             const jn *cams = json_get(C, "cams");
             int cls = (int)json_num(json_get(C, "class"));
+            const jn *cond = json_get(C, "cam_conditioning");
             for (int k = 0; k < json_len(cams); k++) {
                 const char *key = json_key(cams, k);
                 if (strncmp(key, "raw_", 4)) continue;
+                /* Prefer PyTorch's float64 map; the tolerance grows with how
+                 * far PyTorch's own float32 run is from it (ReLU6-heavy nets). */
+                char k64[300];
+                snprintf(k64, sizeof k64, "raw64_%s", key + 4);
+                double c32 = json_num(json_get(cond, key + 4));
+                const char *reffile = json_get(cams, k64) ? json_str(json_get(json_get(cams, k64), "file"))
+                                                          : json_str(json_get(json_at(cams, k), "file"));
+                double cn = json_num(json_get(json_get(C, "cam_conditioning_norm"), key + 4));
+                double tol = 1e-3, ntol = 2e-3;
+                if (json_get(cams, k64)) {
+                    if (5 * c32 > tol) tol = 5 * c32;
+                    if (8 * cn > ntol) ntol = 8 * cn;
+                }
                 int target = !strncmp(key + 4, "prob_", 5) ? EFFCAM_TARGET_PROB : EFFCAM_TARGET_LOGIT;
                 const char *tap = strchr(key + 4, '_') + 1;
                 size_t rn = 0;
-                float *ref = rc_load_f32(dir, json_str(json_get(json_at(cams, k), "file")), 0, &rn);
+                float *ref = rc_load_f32(dir, reffile, 0, &rn);
                 float *raw = NULL;
                 size_t n = 0;
                 effcam_status st = rc_gradcam(ecw, h, w, tap, target, cls, x, &raw, &n, NULL, NULL);
                 CHECK(!st && ref && n == rn, "%s %s %s: gradcam", name, id, key);
                 if (!st && ref && n == rn) {
                     double e = tu_rel_l2(raw, ref, n), d = rc_norm_maxdiff(raw, ref, n);
-                    fprintf(stderr, "%-22s %-10s Grad-CAM %-5s @ %-14s raw rel L2 %.2e, normalised max|d| %.2e\n", name,
-                            id, target ? "prob" : "logit", tap, e, d);
-                    CHECK(e <= 1e-3 && d <= 2e-3, "%s %s %s", name, id, key);
+                    fprintf(stderr, "%-22s %-10s Grad-CAM %-5s @ %-14s raw rel L2 %.2e, normalised max|d| %.2e"
+                            " (vs PyTorch %s; PyTorch fp32 itself: %.1e / %.1e; bounds %.1e / %.1e)\n", name, id,
+                            target ? "prob" : "logit", tap, e, d, json_get(cams, k64) ? "float64" : "float32", c32, cn, tol, ntol);
+                    CHECK(e <= tol && d <= ntol, "%s %s %s", name, id, key);
                 }
                 free(ref);
                 free(raw);
