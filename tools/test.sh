@@ -15,10 +15,13 @@ cmake --build build -j"$JOBS"
 export EFFCAM_REQUIRE_REFS=1
 
 echo "== PyTorch references"
-if [ -f tools/gen_refs.py ]; then
-  /usr/bin/python3 tools/gen_refs.py --out "$ROOT/build/refs"
+# regenerated only when a generator changed (a stamp of their hashes)
+STAMP=$(cat tools/gen_refs.py tools/export_torchvision.py tools/ecw.py tools/ecw_interp.py | sha256sum | cut -c1-16)
+if [ -f build/refs/manifest.json ] && [ "$(cat build/refs/.stamp 2>/dev/null)" = "$STAMP" ]; then
+  echo "up to date (build/refs)"
 else
-  echo "SKIPPED: tools/gen_refs.py not present"
+  /usr/bin/python3 tools/gen_refs.py "$ROOT/build/refs"
+  echo "$STAMP" > build/refs/.stamp
 fi
 
 echo "== Keras models from ../shared/data/keras -> build/keras/*.ecw"
