@@ -168,17 +168,25 @@ static effcam_ctx *ctx_layout(const effcam_model *m, const ec_plan_req *r, const
     return c;
 }
 
+/* Plans a workspace for an already loaded model. */
+static effcam_status plan_workspace(const effcam_model *model, const effcam_spec *spec, ec_plan_req *r, effcam_plan *p,
+                                    ec_buf *bufs_or_null, effcam_error *err) {
+    effcam_status st = resolve(model->file, &model->L, spec, r, err);
+    if (st) return st;
+    ec_buf bufs[ec_plan_nbufs(&model->L, r->mode)];
+    st = plan_sizes(model->file, &model->L, model->ops, r, EFFCAM_LOAD_IN_PLACE, p, bufs, err);
+    if (!st && bufs_or_null) memcpy(bufs_or_null, bufs, sizeof bufs);
+    return st;
+}
+
 effcam_status effcam_workspace_bytes(const effcam_model *model, const effcam_spec *spec, size_t *bytes, effcam_error *err) {
     ec_ok(err);
     if (!model || !bytes) return ec_fail(err, EFFCAM_E_ARG, "model and bytes must not be NULL");
     ec_plan_req r;
     effcam_plan p;
-    effcam_status st = resolve(model->file, &model->L, spec, &r, err);
-    if (st) return st;
-    ec_buf bufs[ec_plan_nbufs(&model->L, r.mode)];
-    if ((st = plan_sizes(model->file, &model->L, model->ops, &r, EFFCAM_LOAD_IN_PLACE, &p, bufs, err))) return st;
-    *bytes = p.workspace_bytes;
-    return EFFCAM_OK;
+    effcam_status st = plan_workspace(model, spec, &r, &p, NULL, err);
+    if (!st) *bytes = p.workspace_bytes;
+    return st;
 }
 
 effcam_status effcam_ctx_init(const effcam_model *model, const effcam_spec *spec, void *mem, size_t mem_bytes,
@@ -191,7 +199,7 @@ effcam_status effcam_ctx_init(const effcam_model *model, const effcam_spec *spec
     effcam_status st = resolve(model->file, &model->L, spec, &r, err);
     if (st) return st;
     ec_buf bufs[ec_plan_nbufs(&model->L, r.mode)];
-    if ((st = plan_sizes(model->file, &model->L, model->ops, &r, EFFCAM_LOAD_IN_PLACE, &p, bufs, err))) return st;
+    if ((st = plan_workspace(model, spec, &r, &p, bufs, err))) return st;
     void *heap = NULL;
     if (!mem) {
         heap = mem = aligned_alloc(EC_ALIGN, EC_ALIGN_UP(p.workspace_bytes));

@@ -73,30 +73,6 @@ void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, i
     d->pt = pt; d->pl = pl; d->act = op->act;
 }
 
-size_t ec_op_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out) {
-    switch (op->type) {
-    case ECW_OP_CONV2D:
-    case ECW_OP_DWCONV: {
-        ec_shape o;
-        int pt, pl;
-        if (ec_op_geometry(op, in, &o, &pt, &pl, NULL)) return 0;
-        ec_conv_dims d;
-        ec_conv_dims_of(op, in, &o, pt, pl, &d);
-        return op->type == ECW_OP_CONV2D ? ec_conv2d_scratch_floats(&d) : ec_dwconv_scratch_floats(&d);
-    }
-    case ECW_OP_PWCONV:
-    case ECW_OP_DENSE: {
-        ec_pw_dims d = {in->h * in->w, op->cin, op->cout, op->act};
-        return ec_pwconv_scratch_floats(&d);
-    }
-    case ECW_OP_SE: {
-        ec_se_dims d = {in->h, in->w, in->c, op->cmid, op->act, op->act2};
-        return ec_se_scratch_floats(&d);
-    }
-    default: return 0;
-    }
-    (void)out;
-}
 
 int ec_op_saves_preact(const ec_op *op) {
     switch (op->type) {
@@ -109,7 +85,8 @@ int ec_op_saves_preact(const ec_op *op) {
     }
 }
 
-size_t ec_op_backward_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out) {
+/* Exact scratch of the op's forward (bwd = 0) or backward (bwd = 1) kernel. */
+static size_t scratch_floats(const ec_op *op, const ec_shape *in, int bwd) {
     switch (op->type) {
     case ECW_OP_CONV2D:
     case ECW_OP_DWCONV: {
@@ -118,18 +95,28 @@ size_t ec_op_backward_scratch_floats(const ec_op *op, const ec_shape *in, const 
         if (ec_op_geometry(op, in, &o, &pt, &pl, NULL)) return 0;
         ec_conv_dims d;
         ec_conv_dims_of(op, in, &o, pt, pl, &d);
-        return op->type == ECW_OP_CONV2D ? ec_conv2d_backward_scratch_floats(&d) : ec_dwconv_backward_scratch_floats(&d);
+        if (op->type == ECW_OP_CONV2D) return bwd ? ec_conv2d_backward_scratch_floats(&d) : ec_conv2d_scratch_floats(&d);
+        return bwd ? ec_dwconv_backward_scratch_floats(&d) : ec_dwconv_scratch_floats(&d);
     }
     case ECW_OP_PWCONV:
     case ECW_OP_DENSE: {
         ec_pw_dims d = {in->h * in->w, op->cin, op->cout, op->act};
-        return ec_pwconv_backward_scratch_floats(&d);
+        return bwd ? ec_pwconv_backward_scratch_floats(&d) : ec_pwconv_scratch_floats(&d);
     }
     case ECW_OP_SE: {
         ec_se_dims d = {in->h, in->w, in->c, op->cmid, op->act, op->act2};
-        return ec_se_backward_scratch_floats(&d);
+        return bwd ? ec_se_backward_scratch_floats(&d) : ec_se_scratch_floats(&d);
     }
     default: return 0;
     }
+}
+
+size_t ec_op_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out) {
     (void)out;
+    return scratch_floats(op, in, 0);
+}
+
+size_t ec_op_backward_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out) {
+    (void)out;
+    return scratch_floats(op, in, 1);
 }
