@@ -139,7 +139,8 @@ typedef struct effcam_image_info {
     int out_width, out_height;   /* tensor size                                */
     int content_x, content_y, content_w, content_h; /* image inside the tensor
                                     (letterbox); the whole tensor otherwise    */
-    size_t high_water;           /* block bytes touched so far                 */
+    size_t high_water;           /* block bytes touched by this call (from the
+                                    block start: handle + tensor + work used)  */
 } effcam_image_info;
 
 /* Header only: sizes, orientation, kind. Limits are checked. */

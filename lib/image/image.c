@@ -46,7 +46,8 @@ struct effcam_image {
     uint8_t *block;
     size_t block_bytes;
     void *heap;
-    size_t high;
+    size_t high;       /* this request's high-water (bytes from the block start) */
+    size_t high_all;   /* since init */
     float *tensor;
     int t_h, t_w, have_tensor;
     uint8_t *work;
@@ -276,6 +277,7 @@ effcam_status effcam_image_init(const effcam_image_limits *limits, void *mem, si
     img->tensor = (float *)(b + o); o += plan.tensor_bytes;
     img->work = b + o; img->work_off = o; img->work_bytes = EI_UP(plan.work_bytes);
     img->high = o;
+    img->high_all = o;
 
     if (create_codecs(img, dperm, cperm) != 0) {
         if (heap) free(heap);
@@ -294,7 +296,16 @@ void effcam_image_free(effcam_image *img) {
     if (img->heap) free(img->heap);
 }
 
-size_t effcam_image_high_water(const effcam_image *img) { return img ? img->high : 0; }
+size_t effcam_image_high_water(const effcam_image *img) {
+    if (!img) return 0;
+    return img->high > img->high_all ? img->high : img->high_all;
+}
+
+/* Starts a request: its high-water restarts at the fixed part. */
+static void req_begin(effcam_image *img) {
+    if (img->high > img->high_all) img->high_all = img->high;
+    img->high = img->work_off;
+}
 
 const float *effcam_image_tensor(const effcam_image *img, int *height, int *width) {
     if (!img || !img->have_tensor) return NULL;
@@ -594,6 +605,8 @@ typedef struct ei_rs {
     float *acc;     /* cap rows x ow x 3 */
     int cap, lo;    /* rows [lo, lo + cap) live */
     int streaming;
+    int ident;      /* render at the display size: rows copied as RGB8 (acc8) */
+    uint8_t *acc8;
     float *tmp;
     ei_emit_fn emit;
     void *ectx;
@@ -617,6 +630,15 @@ static inline float *acc_row(ei_rs *s, int i) {
 }
 
 static void rs_evict_to(ei_rs *s, int upto) {
+    if (s->ident) {
+        while (s->lo < upto && s->lo < s->oh) {
+            const uint8_t *q = s->acc8 + (size_t)(s->lo % s->cap) * (size_t)s->ow * 3;
+            for (size_t k = 0; k < (size_t)s->ow * 3; k++) s->tmp[k] = q[k];
+            s->emit(s->ectx, s->lo, s->tmp);
+            s->lo++;
+        }
+        return;
+    }
     while (s->lo < upto && s->lo < s->oh) {
         float *row = s->acc + (size_t)(s->lo % s->cap) * (size_t)s->ow * 3;
         s->emit(s->ectx, s->lo, row);
@@ -646,6 +668,27 @@ static void along(const ei_axis *a, const uint8_t *line, int n, int flip, int t0
 /* Feeds one stored row y (RGB line of n pixels) under orientation o. */
 static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
     int transposed = o >= 5;
+    if (s->ident) {
+        /* display size == decoded size: place the pixels (exact, no filter) */
+        if (!transposed) {
+            int r = (o == 3 || o == 4) ? sh - 1 - y : y;
+            int flip = (o == 2 || o == 3);
+            if (s->streaming) rs_evict_to(s, r);
+            if (r < s->lo || r >= s->lo + s->cap) return s->streaming ? -1 : 0;
+            uint8_t *d = s->acc8 + (size_t)(r % s->cap) * (size_t)s->ow * 3;
+            if (!flip) memcpy(d, line, (size_t)n * 3);
+            else for (int x = 0; x < n; x++) memcpy(d + 3 * x, line + 3 * (n - 1 - x), 3);
+        } else {
+            int c = (o == 6 || o == 7) ? sh - 1 - y : y;
+            int flip = (o == 7 || o == 8);
+            int hi = s->lo + s->cap < s->oh ? s->lo + s->cap : s->oh;
+            for (int r = s->lo; r < hi; r++) {
+                int x = flip ? n - 1 - r : r;
+                memcpy(s->acc8 + (size_t)(r % s->cap) * (size_t)s->ow * 3 + 3 * (size_t)c, line + 3 * (size_t)x, 3);
+            }
+        }
+        return 0;
+    }
     if (!transposed) {
         int r = (o == 3 || o == 4) ? sh - 1 - y : y;
         int flip = (o == 2 || o == 3);
@@ -693,6 +736,7 @@ static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
 
 /* Last stored row a band [lo, lo+cap) needs, for non-transposed, non-vflip. */
 static int rs_last_row_needed(const ei_rs *s) {
+    if (s->ident) return s->lo + s->cap - 1;
     int last = s->lo + s->cap - 1;
     if (last > s->Y.last_valid) last = s->Y.last_valid;
     if (last < 0 || last < s->Y.first_valid) return -1;
@@ -751,6 +795,7 @@ static void mem_src(ei_src *s, effcam_image *img, const void *data, size_t bytes
 static effcam_status do_probe(effcam_image *img, ei_src *src, effcam_image_info *info, effcam_error *err) {
     ei_req q;
     memset(&q, 0, sizeof q);
+    req_begin(img);
     ei_arena_init(&q.work, img->work, img->work_bytes, img->work_off, &img->high);
     q.rd.img = img; q.rd.src = src; q.rd.arena = &q.work;
     volatile effcam_status st = EFFCAM_OK;
@@ -827,6 +872,7 @@ static effcam_status do_decode(effcam_image *img, ei_src *src, const effcam_deco
     img->have_tensor = 0;
     ei_req q;
     memset(&q, 0, sizeof q);
+    req_begin(img);
     ei_arena_init(&q.work, img->work, img->work_bytes, img->work_off, &img->high);
     q.rd.img = img; q.rd.src = src; q.rd.arena = &q.work;
     memcpy(q.rd.bg, o->background, 3);
