@@ -179,6 +179,39 @@ int effcam_top_k(const effcam_ctx *ctx, int k, int *classes, float *probs);
 effcam_status effcam_tap_output(const effcam_ctx *ctx, const float **data,
                                 int *height, int *width, int *channels);
 
+/* ---- Grad-CAM (EFFCAM_MODE_GRADCAM workspaces): no allocation --------- */
+typedef enum effcam_cam_target {
+    EFFCAM_TARGET_LOGIT = 0, /* d logit_c (Grad-CAM paper, pytorch-grad-cam) */
+    EFFCAM_TARGET_PROB = 1   /* d softmax_c (what our users' Keras code does) */
+} effcam_cam_target;
+
+typedef struct effcam_cam_opts {
+    int class_index;          /* -1: the predicted class (argmax) */
+    effcam_cam_target target;
+} effcam_cam_opts;
+
+/* After a predict in a GRADCAM workspace: the backward pass from the chosen
+ * class's score to the planned layer, then the planned method's map. *raw
+ * points into the workspace: the map at feature resolution BEFORE ReLU and
+ * normalisation, valid until the next predict. opts may be NULL. */
+effcam_status effcam_gradcam(effcam_ctx *ctx, const effcam_cam_opts *opts,
+                             const float **raw, int *height, int *width);
+/* The channel weights of the last map (Grad-CAM family), [channels]. */
+effcam_status effcam_cam_weights(const effcam_ctx *ctx, const float **w,
+                                 int *channels);
+
+typedef enum effcam_cam_post {
+    EFFCAM_POST_GRADCAM_LIB = 0, /* ReLU, min-max, bilinear up, min-max
+                                    (pytorch-grad-cam's show path)       */
+    EFFCAM_POST_DIVMAX = 1,      /* ReLU, divide by the max at feature
+                                    resolution, bilinear up (our users') */
+    EFFCAM_POST_RAW = 2          /* bilinear up of the raw map           */
+} effcam_cam_post;
+/* The last map, post-processed and resized (bilinear, half-pixel centres)
+ * to out_h x out_w into caller memory (out_h * out_w floats). */
+effcam_status effcam_cam_render(effcam_ctx *ctx, effcam_cam_post post,
+                                float *out, int out_h, int out_w);
+
 /* ---- introspection ---------------------------------------------------- */
 typedef struct effcam_info {
     int num_ops, num_tensors, num_taps, num_classes;

@@ -15,6 +15,17 @@
 
 #include "internal.h"
 
+/* ---- BLAS threading -------------------------------------------------------
+ * OpenBLAS's threaded GEMM driver calls malloc/free on every call (measured:
+ * 2 allocations per threaded sgemm in 0.3.21), which would break the "no
+ * allocation after load" promise. effcam therefore runs OpenBLAS on the
+ * calling thread only (set once, at the first load) and parallelises with
+ * its own threads. Documented in README (it is process-wide). */
+static void blas_single_thread(void) {
+    static int done;
+    if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL)) openblas_set_num_threads(1);
+}
+
 /* ---- sizes ------------------------------------------------------------- */
 uint64_t ec_model_tables_bytes(const ec_layout *L) {
     return EC_ALIGN_UP(sizeof(effcam_model)) + EC_ALIGN_UP((uint64_t)L->n_ops * sizeof(ec_op)) +
@@ -39,6 +50,7 @@ static effcam_status resolve(const uint8_t *file, const ec_layout *L, const effc
     r->mode = spec->mode;
     if ((unsigned)spec->mode > EFFCAM_MODE_GRADCAM) return ec_fail(err, EFFCAM_E_ARG, "unknown mode %d", (int)spec->mode);
     if ((unsigned)spec->method >= EFFCAM_CAM_METHOD_COUNT) return ec_fail(err, EFFCAM_E_ARG, "unknown CAM method %d", (int)spec->method);
+    r->method = (int)spec->method;
     r->tap = -1;
     if (spec->layer) {
         r->tap = ec_find_tap(file, L, spec->layer);
@@ -135,6 +147,7 @@ static effcam_ctx *ctx_layout(const effcam_model *m, const ec_plan_req *r, const
     c->w = r->w;
     c->mode = r->mode;
     c->tap = r->tap;
+    c->method = r->method;
     c->n_bufs = ec_plan_nbufs(&m->L, r->mode);
     uint8_t *q = mem + EC_ALIGN_UP(sizeof(effcam_ctx));
     c->bufs = (ec_buf *)q;
@@ -247,6 +260,7 @@ static void finish_load(uint8_t *a, const uint8_t *file, const ec_layout *L, con
 effcam_status effcam_load_memory(const void *file, size_t file_bytes, const effcam_spec *spec, unsigned flags, void *arena,
                                  size_t arena_bytes, effcam_model **model, effcam_ctx **ctx, effcam_error *err) {
     ec_ok(err);
+    blas_single_thread();
     if (!file || !model) return ec_fail(err, EFFCAM_E_ARG, "file and model must not be NULL");
     *model = NULL;
     if (ctx) *ctx = NULL;
@@ -294,6 +308,7 @@ static effcam_status read_all(const char *path, uint8_t *dst, uint64_t bytes, ef
 effcam_status effcam_load_file(const char *path, const effcam_spec *spec, unsigned flags, void *arena, size_t arena_bytes,
                                effcam_model **model, effcam_ctx **ctx, effcam_error *err) {
     ec_ok(err);
+    blas_single_thread();
     if (!model) return ec_fail(err, EFFCAM_E_ARG, "model must not be NULL");
     *model = NULL;
     if (ctx) *ctx = NULL;
@@ -446,7 +461,7 @@ effcam_status effcam_tap_output(const effcam_ctx *ctx, const float **data, int *
 size_t effcam_workspace_high_water(const effcam_ctx *ctx) { return ctx ? (size_t)ctx->high_water : 0; }
 
 void effcam_set_threads(int threads) {
-    if (threads > 0) openblas_set_num_threads(threads);
+    (void)threads; /* the thread pool is not implemented yet: one thread */
 }
 
 /* ---- introspection ------------------------------------------------------ */

@@ -30,7 +30,7 @@ static const void *tdata(const effcam_model *m, int t) { return t >= 0 ? m->tens
 
 /* Runs op i: value i + 1 <- inputs. preact: where the pre-activation goes
  * (a kept tap), or NULL. */
-static void run_op(effcam_ctx *ctx, uint32_t i, float *preact) {
+static void run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
     const effcam_model *m = ctx->m;
     const ec_op *op = &m->ops[i];
     ec_shape in, out;
@@ -65,7 +65,7 @@ static void run_op(effcam_ctx *ctx, uint32_t i, float *preact) {
     case ECW_OP_SE: {
         ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
         ec_se_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), tdata(m, op->t[2]), tdata(m, op->t[3]), &d,
-                      ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), NULL);
+                      ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), se_saved);
         if (preact) memcpy(preact, y, n_out * sizeof(float));
         break;
     }
@@ -89,11 +89,18 @@ effcam_status ec_forward(effcam_ctx *ctx) {
     const uint32_t n = m->L.n_ops;
     const ec_tap *tap = ctx->tap >= 0 ? &m->taps[ctx->tap] : NULL;
     uint32_t tap_buf = n + 1 + EC_BUF_TAP;
+    const int grad = ctx->mode == EFFCAM_MODE_GRADCAM;
     for (uint32_t i = 0; i < n; i++) {
-        float *preact = NULL;
+        float *preact = NULL, *se_saved = NULL;
         if (tap && tap->kind != ECW_TAP_OUTPUT && (uint32_t)tap->value == i + 1) preact = ec_buf_ptr(ctx, tap_buf);
-        run_op(ctx, i, preact);
-        if (preact && tap->kind == ECW_TAP_PRE_BN) {
+        if (grad && ctx->bufs[ec_buf_saved(n, i)].bytes) {
+            /* what this op's backward needs (the tap's op never is one) */
+            if (m->ops[i].type == ECW_OP_SE) se_saved = ec_buf_ptr(ctx, ec_buf_saved(n, i));
+            else preact = ec_buf_ptr(ctx, ec_buf_saved(n, i));
+        }
+        run_op(ctx, i, preact, se_saved);
+        if (tap && tap->kind == ECW_TAP_PRE_BN && (uint32_t)tap->value == i + 1) {
+            preact = ec_buf_ptr(ctx, tap_buf);
             /* tap = (preact - shift) / scale, per channel */
             const float *scale = m->tensors[tap->scale_t].data, *shift = m->tensors[tap->shift_t].data;
             const ec_buf *b = &ctx->bufs[tap_buf];
@@ -102,9 +109,18 @@ effcam_status ec_forward(effcam_ctx *ctx) {
                 for (uint32_t c = 0; c < b->c; c++) preact[p * b->c + c] = (preact[p * b->c + c] - shift[c]) / scale[c];
         }
     }
+    if (ctx->masked_pass) return EFFCAM_OK; /* Score-CAM: results stay those of the predict */
     const float *logits = ec_buf_ptr(ctx, n);
     memcpy(ctx->logits, logits, sizeof(float) * m->L.n_classes);
     ec_softmax_forward(ctx->probs, ctx->logits, (int)m->L.n_classes);
+    if (grad && ctx->method == EFFCAM_CAM_SCORECAM) {
+        /* keep the unmasked input and the activations for the masked passes */
+        const ec_buf *v0 = &ctx->bufs[0];
+        memcpy(ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0)), ec_buf_ptr(ctx, 0), (size_t)v0->h * v0->w * v0->c * 4u);
+        const ec_buf *a = &ctx->bufs[ec_buf_single(n, EC_BUF_ACOPY)];
+        memcpy(ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_ACOPY)), ec_tap_activation(ctx), (size_t)a->h * a->w * a->c * 4u);
+    }
     ctx->have_result = 1;
+    ctx->cam_ready = 0;
     return EFFCAM_OK;
 }

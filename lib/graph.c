@@ -97,3 +97,39 @@ size_t ec_op_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape 
     }
     (void)out;
 }
+
+int ec_op_saves_preact(const ec_op *op) {
+    switch (op->type) {
+    case ECW_OP_CONV2D:
+    case ECW_OP_DWCONV:
+    case ECW_OP_PWCONV:
+    case ECW_OP_DENSE:
+    case ECW_OP_ADD: return op->act != ECW_ACT_NONE;
+    default: return 0; /* se saves its own values; act's pre-activation is its input */
+    }
+}
+
+size_t ec_op_backward_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out) {
+    switch (op->type) {
+    case ECW_OP_CONV2D:
+    case ECW_OP_DWCONV: {
+        ec_shape o;
+        int pt, pl;
+        if (ec_op_geometry(op, in, &o, &pt, &pl, NULL)) return 0;
+        ec_conv_dims d;
+        ec_conv_dims_of(op, in, &o, pt, pl, &d);
+        return op->type == ECW_OP_CONV2D ? ec_conv2d_backward_scratch_floats(&d) : ec_dwconv_backward_scratch_floats(&d);
+    }
+    case ECW_OP_PWCONV:
+    case ECW_OP_DENSE: {
+        ec_pw_dims d = {in->h * in->w, op->cin, op->cout, op->act};
+        return ec_pwconv_backward_scratch_floats(&d);
+    }
+    case ECW_OP_SE: {
+        ec_se_dims d = {in->h, in->w, in->c, op->cmid, op->act, op->act2};
+        return ec_se_backward_scratch_floats(&d);
+    }
+    default: return 0;
+    }
+    (void)out;
+}

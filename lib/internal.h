@@ -83,8 +83,11 @@ typedef struct ec_shape { int h, w, c; } ec_shape;
  * EFFCAM_E_DIMS if the op cannot run at that size. */
 effcam_status ec_op_geometry(const ec_op *op, const ec_shape *in, ec_shape *out,
                              int *pt, int *pl, effcam_error *err);
-/* Exact scratch floats the op's forward kernel needs. */
+/* Exact scratch floats the op's forward / backward kernel needs. */
 size_t ec_op_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out);
+size_t ec_op_backward_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out);
+/* Does op's backward need its pre-activation saved? */
+int ec_op_saves_preact(const ec_op *op);
 void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, int pt, int pl,
                      ec_conv_dims *d);
 const char *ec_op_type_name(int type);
@@ -101,14 +104,44 @@ typedef struct ec_buf {
     uint32_t c;
 } ec_buf;
 
-/* Which extra buffers exist beyond the values 0..n_ops. */
-enum { EC_BUF_TAP = 0, EC_BUF_EXTRA_COUNT = 1 };
+/* Buffer table layout (n = n_ops):
+ *   [0, n]            values V_v (v = 0 input, v = i + 1 output of op i)
+ *   n + 1 + EC_BUF_*  singletons below
+ * GRADCAM mode adds, from ec_buf_saved(n):
+ *   saved S_j  [n]    op j's pre-activation, or its SE saved values
+ *   grads G_v  [n+1]  d score / d V_v
+ *   temps T_j  [n]    op j's input gradient when it must be accumulated
+ * Timeline: step 0 writes the input; op j runs at step j + 1; the target
+ * gradient is seeded at n + 1; op j's backward runs at 2n + 1 - j; the CAM
+ * is combined at 2n + 2; 2n + 3 is "after the call" (results kept). */
+enum {
+    EC_BUF_TAP = 0,   /* the tap's activation when it is not a value   */
+    EC_BUF_RAW,       /* raw CAM [h_t * w_t]                           */
+    EC_BUF_NORM,      /* post-processed CAM at feature resolution      */
+    EC_BUF_WEIGHTS,   /* CAM channel weights / Score-CAM scores [k]    */
+    EC_BUF_INPUT0,    /* Score-CAM: the unmasked input                 */
+    EC_BUF_ACOPY,     /* Score-CAM: the tap activation                 */
+    EC_BUF_EXTRA_COUNT
+};
+static inline uint32_t ec_buf_single(uint32_t n, int which) { return n + 1 + (uint32_t)which; }
+static inline uint32_t ec_buf_saved(uint32_t n, uint32_t j) { return n + 1 + EC_BUF_EXTRA_COUNT + j; }
+static inline uint32_t ec_buf_grad(uint32_t n, uint32_t v) { return n + 1 + EC_BUF_EXTRA_COUNT + n + v; }
+static inline uint32_t ec_buf_temp(uint32_t n, uint32_t j) { return n + 1 + EC_BUF_EXTRA_COUNT + 2 * n + 1 + j; }
+static inline int32_t ec_bstep(uint32_t n, uint32_t j) { return (int32_t)(2 * n + 1 - j); }
+#define EC_STEP_CAM(n) ((int32_t)(2 * (n) + 2))
+#define EC_STEP_END(n) ((int32_t)(2 * (n) + 3))
 
 typedef struct ec_plan_req {
     int h, w;            /* input size (resolved) */
     effcam_mode mode;
     int tap;             /* tap index or -1 */
+    int method;          /* effcam_cam_method (GRADCAM) */
 } ec_plan_req;
+
+/* Does the method need the backward pass? */
+static inline int ec_method_needs_grad(int method) {
+    return method != EFFCAM_CAM_EIGENCAM && method != EFFCAM_CAM_SCORECAM;
+}
 
 typedef struct ec_plan_out {
     uint64_t activation_bytes;
@@ -122,6 +155,8 @@ uint32_t ec_plan_nbufs(const ec_layout *L, effcam_mode mode);
 effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
                       const ec_plan_req *req, ec_buf *bufs, ec_plan_out *out,
                       effcam_error *err);
+
+#include "cam/cam.h"
 
 /* ---- handles ------------------------------------------------------------ */
 struct effcam_model {
@@ -142,6 +177,10 @@ struct effcam_ctx {
     int h, w;                /* planned input size */
     effcam_mode mode;
     int tap;                 /* tap index or -1 */
+    int method;              /* effcam_cam_method */
+    int cam_ready;           /* effcam_gradcam ran since the last predict */
+    int cam_class;
+    int masked_pass;         /* Score-CAM forward in progress */
     ec_buf *bufs;            /* [n_bufs] */
     uint32_t n_bufs;
     float *logits, *probs;   /* [n_classes] */
@@ -159,9 +198,14 @@ struct effcam_ctx {
 uint64_t ec_ctx_tables_bytes(const ec_layout *L, effcam_mode mode);
 uint64_t ec_model_tables_bytes(const ec_layout *L);
 
-/* ---- engine (engine.c) -------------------------------------------------- */
+/* ---- engine (engine.c, backward.c) ---------------------------------------- */
 /* Runs the forward pass on the input already written to value 0. */
 effcam_status ec_forward(effcam_ctx *ctx);
+/* Grad-CAM: seeds d score / d logits, runs the backward pass to the tap and
+ * leaves the gradient w.r.t. the tap in its G buffer (tap space). */
+effcam_status ec_backward(effcam_ctx *ctx, int cls, int target);
+/* Pointer to the tap's activation A (its value or the tap buffer). */
+float *ec_tap_activation(effcam_ctx *ctx);
 /* Pointer to a planned buffer; records the high-water mark. */
 float *ec_buf_ptr(effcam_ctx *ctx, uint32_t b);
 float *ec_scratch_ptr(effcam_ctx *ctx, size_t floats);

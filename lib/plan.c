@@ -14,8 +14,8 @@
 #include "internal.h"
 
 uint32_t ec_plan_nbufs(const ec_layout *L, effcam_mode mode) {
-    (void)mode;
-    return L->n_ops + 1 + EC_BUF_EXTRA_COUNT;
+    uint32_t n = L->n_ops;
+    return mode == EFFCAM_MODE_GRADCAM ? n + 1 + EC_BUF_EXTRA_COUNT + 3 * n + 1 : n + 1 + EC_BUF_EXTRA_COUNT;
 }
 
 static const ec_op *get_op(const uint8_t *file, const ec_layout *L, const ec_op *ops, uint32_t i, ec_op *tmp) {
@@ -23,6 +23,112 @@ static const ec_op *get_op(const uint8_t *file, const ec_layout *L, const ec_op 
     ec_op_decode(file, L, i, tmp);
     return tmp;
 }
+
+static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+/* Grad-CAM mode: what the backward pass from the logits to the tap keeps
+ * alive, and for how long (see the timeline in internal.h). */
+static effcam_status plan_gradcam(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *req,
+                                  ec_buf *b, uint64_t *scratch_floats, effcam_error *err) {
+    const uint32_t n = L->n_ops;
+    const int32_t END = EC_STEP_END(n), CAM = EC_STEP_CAM(n);
+    ec_tap t;
+    ec_tap_decode(file, L, (uint32_t)req->tap, &t);
+    const uint32_t vt = (uint32_t)t.value;
+    ec_buf *V = &b[vt];
+    /* the layer's activation A: alive to the end */
+    if (t.kind == ECW_TAP_OUTPUT) {
+        V->last = END;
+    } else {
+        ec_buf *tb = &b[ec_buf_single(n, EC_BUF_TAP)];
+        tb->bytes = V->bytes; tb->h = V->h; tb->w = V->w; tb->c = V->c;
+        tb->first = V->first;
+        tb->last = END;
+    }
+    const uint64_t hw = (uint64_t)V->h * V->w, k = V->c;
+    ec_buf *raw = &b[ec_buf_single(n, EC_BUF_RAW)], *nrm = &b[ec_buf_single(n, EC_BUF_NORM)];
+    ec_buf *wts = &b[ec_buf_single(n, EC_BUF_WEIGHTS)];
+    raw->bytes = nrm->bytes = EC_ALIGN_UP(hw * 4u);
+    raw->h = nrm->h = V->h; raw->w = nrm->w = V->w; raw->c = nrm->c = 1;
+    raw->first = nrm->first = CAM;
+    raw->last = nrm->last = END;
+    wts->bytes = EC_ALIGN_UP(k * 4u);
+    wts->h = wts->w = 1; wts->c = (uint32_t)k;
+    wts->first = req->method == EFFCAM_CAM_SCORECAM ? 0 : CAM;
+    wts->last = END;
+    uint64_t cs = ec_cam_scratch_floats(req->method, (int)hw, (int)k);
+    if (cs > *scratch_floats) *scratch_floats = cs;
+    if (req->method == EFFCAM_CAM_SCORECAM) {
+        /* the masked forward passes reuse every value buffer: keep the
+         * unmasked input and the activations apart, for the whole call */
+        ec_buf *i0 = &b[ec_buf_single(n, EC_BUF_INPUT0)], *ac = &b[ec_buf_single(n, EC_BUF_ACOPY)];
+        *i0 = b[0];
+        i0->first = 0; i0->last = END;
+        *ac = *V;
+        ac->first = 0; ac->last = END;
+    }
+    if (!ec_method_needs_grad(req->method)) return EFFCAM_OK;
+
+    /* which values depend on the tap: their gradients exist */
+    ec_buf *G = &b[ec_buf_grad(n, 0)];
+    G[vt].bytes = V->bytes; G[vt].h = V->h; G[vt].w = V->w; G[vt].c = V->c;
+    G[vt].first = INT32_MAX;
+    for (uint32_t j = vt; j < n; j++) {
+        ec_op tmp;
+        const ec_op *op = get_op(file, L, ops, j, &tmp);
+        int dep = G[op->in0].bytes > 0 || (op->in1 >= 0 && G[op->in1].bytes > 0);
+        if (!dep) continue;
+        G[j + 1] = b[j + 1];
+        G[j + 1].first = INT32_MAX;
+    }
+    if (G[n].bytes == 0)
+        return ec_fail(err, EFFCAM_E_LAYER, "layer '%s' does not influence the logits", t.name);
+    G[n].first = (int32_t)n + 1; /* seeded with d score / d logits */
+    for (uint32_t j = n; j-- > vt;) {
+        if (G[j + 1].bytes == 0) continue;
+        ec_op tmp;
+        const ec_op *op = get_op(file, L, ops, j, &tmp);
+        const int32_t bj = ec_bstep(n, j);
+        G[j + 1].last = bj;
+        ec_buf *S = &b[ec_buf_saved(n, j)];
+        ec_shape in = {b[op->in0].h, b[op->in0].w, (int)b[op->in0].c}, out = {b[j + 1].h, b[j + 1].w, (int)b[j + 1].c};
+        if (ec_op_saves_preact(op)) {
+            *S = b[j + 1];
+            S->first = (int32_t)j + 1;
+            S->last = bj;
+        } else if (op->type == ECW_OP_SE) {
+            ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
+            S->bytes = EC_ALIGN_UP((uint64_t)ec_se_saved_floats(&d) * 4u);
+            S->h = S->w = 1; S->c = (uint32_t)ec_se_saved_floats(&d);
+            S->first = (int32_t)j + 1;
+            S->last = bj;
+            b[op->in0].last = max32(b[op->in0].last, bj);
+        } else if (op->type == ECW_OP_ACT) {
+            b[op->in0].last = max32(b[op->in0].last, bj);
+        }
+        uint64_t bs = ec_op_backward_scratch_floats(op, &in, &out);
+        if (bs > *scratch_floats) *scratch_floats = bs;
+        int ins[2] = {op->in0, op->in1};
+        for (int q = 0; q < 2; q++) {
+            int u = ins[q];
+            if (u < 0 || G[u].bytes == 0) continue;
+            int repeat = q == 1 && ins[1] == ins[0];
+            if (G[u].first == INT32_MAX && !repeat) {
+                G[u].first = bj;  /* first contribution writes */
+            } else if (op->type != ECW_OP_ADD) {
+                ec_buf *T = &b[ec_buf_temp(n, j)]; /* later ones accumulate */
+                *T = b[u];
+                T->first = T->last = bj;
+            }
+        }
+    }
+    for (uint32_t v = vt; v <= n; v++)
+        if (G[v].bytes && G[v].first == INT32_MAX)
+            return ec_fail(err, EFFCAM_E_CORRUPT, "gradient of value %u is never produced", v);
+    G[vt].last = END;
+    return EFFCAM_OK;
+}
+
 
 static effcam_status value_bytes(const ec_shape *s, uint64_t *bytes, effcam_error *err) {
     uint64_t n = (uint64_t)s->h * (uint64_t)s->w; /* each <= 2^14 after geometry; c <= 2^16 */
@@ -66,8 +172,10 @@ static uint64_t place_all(ec_buf *b, uint32_t n) {
 
 effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *req, ec_buf *bufs,
                       ec_plan_out *out, effcam_error *err) {
-    if (req->mode != EFFCAM_MODE_PREDICT)
-        return ec_fail(err, EFFCAM_E_UNSUPPORTED, "mode %d is not supported by this build", (int)req->mode);
+    if (req->mode != EFFCAM_MODE_PREDICT && req->mode != EFFCAM_MODE_GRADCAM)
+        return ec_fail(err, EFFCAM_E_UNSUPPORTED, "mode %d is not supported", (int)req->mode);
+    if (req->mode == EFFCAM_MODE_GRADCAM && req->tap < 0)
+        return ec_fail(err, EFFCAM_E_LAYER, "Grad-CAM needs a layer");
     if (req->h < 1 || req->h > ECW_MAX_INPUT || req->w < 1 || req->w > ECW_MAX_INPUT)
         return ec_fail(err, EFFCAM_E_DIMS, "input %dx%d outside 1..%d", req->h, req->w, ECW_MAX_INPUT);
     const uint32_t n = L->n_ops, nb = ec_plan_nbufs(L, req->mode);
@@ -107,7 +215,9 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
     }
     /* The tap kept readable after predict. */
     ec_buf *tb = &bufs[n + 1 + EC_BUF_TAP];
-    if (req->tap >= 0) {
+    if (req->mode == EFFCAM_MODE_GRADCAM) {
+        if ((st = plan_gradcam(file, L, ops, req, bufs, &scratch_floats, err))) return st;
+    } else if (req->tap >= 0) {
         ec_tap t;
         ec_tap_decode(file, L, (uint32_t)req->tap, &t);
         ec_buf *v = &bufs[t.value];

@@ -36,8 +36,34 @@ static double tval(const model *m, int t, size_t i) {
 
 static int rd16s(const uint8_t *p) { return p[0] | (p[1] << 8); }
 
+static int find_tap(const uint8_t *f, const char *name, int *val, int *kind, int *st, int *sf) {
+    uint64_t taps_off = tb_rd64(f + ECWH_TAPS_OFF), s_off = tb_rd64(f + ECWH_STRINGS_OFF);
+    for (uint32_t i = 0; i < tb_rd32(f + ECWH_N_TAPS); i++) {
+        const uint8_t *r = f + taps_off + 32ull * i;
+        if (strcmp((const char *)f + s_off + tb_rd32(r), name) != 0) continue;
+        *val = (int)tb_rd32(r + 4); *kind = (int)tb_rd32(r + 8); *st = (int)tb_rd32(r + 12); *sf = (int)tb_rd32(r + 16);
+        return 0;
+    }
+    return -1;
+}
+
+static int run(const uint8_t *f, int h, int w, const float *input, double *logits_d, float *logits, const char *tap_name,
+               float **tap_out, int *tap_h, int *tap_w, int *tap_c, const char *pert_tap, size_t pert_idx, double delta);
+
 int ref_model_run(const uint8_t *f, int h, int w, const float *input, float *logits, const char *tap_name, float **tap_out,
                   int *tap_h, int *tap_w, int *tap_c) {
+    return run(f, h, w, input, NULL, logits, tap_name, tap_out, tap_h, tap_w, tap_c, NULL, 0, 0);
+}
+
+int ref_model_run_perturbed(const uint8_t *f, int h, int w, const float *input, double *logits, const char *tap_name,
+                            size_t idx, double delta) {
+    return run(f, h, w, input, logits, NULL, NULL, NULL, NULL, NULL, NULL, tap_name, idx, delta);
+}
+
+static int run(const uint8_t *f, int h, int w, const float *input, double *logits_d, float *logits, const char *tap_name,
+               float **tap_out, int *tap_h, int *tap_w, int *tap_c, const char *pert_tap, size_t pert_idx, double delta) {
+    int pv = -1, pk = 0, pst = -1, psf = -1;
+    if (pert_tap && find_tap(f, pert_tap, &pv, &pk, &pst, &psf)) return -1;
     int n = (int)tb_rd32(f + ECWH_N_OPS);
     model M = {f, tb_rd64(f + ECWH_TENSORS_OFF), tb_rd64(f + ECWH_DATA_OFF)};
     uint64_t ops_off = tb_rd64(f + ECWH_OPS_OFF), s_off = tb_rd64(f + ECWH_STRINGS_OFF);
@@ -136,11 +162,17 @@ int ref_model_run(const uint8_t *f, int h, int w, const float *input, float *log
             memcpy(y->d, x->d, sizeof(double) * (size_t)H * W * C);
         }
         size_t ny = (size_t)y->h * y->w * y->c;
+        if (pv == i + 1 && pk == ECW_TAP_PREACT) y->d[pert_idx] += delta;
+        if (pv == i + 1 && pk == ECW_TAP_PRE_BN) y->d[pert_idx] += delta * tval(&M, pst, pert_idx % (size_t)y->c);
         pre[i + 1] = malloc(sizeof(double) * ny);
         memcpy(pre[i + 1], y->d, sizeof(double) * ny);
         for (size_t k = 0; k < ny; k++) y->d[k] = act(a, y->d[k]);
+        if (pv == i + 1 && pk == ECW_TAP_OUTPUT) y->d[pert_idx] += delta;
     }
-    for (int c = 0; c < v[n].c; c++) logits[c] = (float)v[n].d[c];
+    for (int c = 0; c < v[n].c; c++) {
+        if (logits) logits[c] = (float)v[n].d[c];
+        if (logits_d) logits_d[c] = v[n].d[c];
+    }
     int rc = 0;
     if (tap_name) {
         rc = -1;

@@ -1,0 +1,95 @@
+/* Grad-CAM entry points: target, backward, the method's combination, and
+ * post-processing into caller memory. No allocation. */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Score-CAM: one masked forward pass per channel (pytorch-grad-cam's
+ * definition: mask = min-max normalised upsampled A_k, input * mask, score
+ * of the class, weights = softmax(scores)). */
+static effcam_status scorecam(effcam_ctx *ctx, int cls, int target, float *scores) {
+    const effcam_model *m = ctx->m;
+    const uint32_t n = m->L.n_ops;
+    const ec_buf *ab = &ctx->bufs[ec_buf_single(n, EC_BUF_ACOPY)];
+    const float *A = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_ACOPY));
+    const float *I0 = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0));
+    const int H = ctx->h, W = ctx->w, h = ab->h, w = ab->w, k = (int)ab->c;
+    ctx->masked_pass = 1;
+    for (int ch = 0; ch < k; ch++) {
+        ec_cam_scorecam_apply(A, h, w, k, ch, I0, ec_buf_ptr(ctx, 0), H, W, 3);
+        ec_forward(ctx);
+        const float *lg = ec_buf_ptr(ctx, n);
+        if (target == EFFCAM_TARGET_PROB) {
+            double mx = lg[0], s = 0;
+            for (uint32_t c = 1; c < m->L.n_classes; c++) mx = lg[c] > mx ? lg[c] : mx;
+            for (uint32_t c = 0; c < m->L.n_classes; c++) s += exp(lg[c] - mx);
+            scores[ch] = (float)(exp(lg[cls] - mx) / s);
+        } else {
+            scores[ch] = lg[cls];
+        }
+    }
+    ctx->masked_pass = 0;
+    return EFFCAM_OK;
+}
+
+effcam_status effcam_gradcam(effcam_ctx *ctx, const effcam_cam_opts *opts, const float **raw, int *height, int *width) {
+    if (!ctx) return EFFCAM_E_ARG;
+    if (ctx->mode != EFFCAM_MODE_GRADCAM) return EFFCAM_E_MODE;
+    if (!ctx->have_result) return EFFCAM_E_STATE;
+    const effcam_model *m = ctx->m;
+    const uint32_t n = m->L.n_ops;
+    int cls = opts ? opts->class_index : -1;
+    int target = opts ? (int)opts->target : EFFCAM_TARGET_LOGIT;
+    if (target != EFFCAM_TARGET_LOGIT && target != EFFCAM_TARGET_PROB) return EFFCAM_E_ARG;
+    if (cls >= (int)m->L.n_classes) return EFFCAM_E_ARG;
+    if (cls < 0) effcam_top_k(ctx, 1, &cls, NULL);
+    const ec_buf *V = &ctx->bufs[m->taps[ctx->tap].value];
+    const int hw = V->h * V->w, k = (int)V->c;
+    float *R = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_RAW));
+    float *Wt = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_WEIGHTS));
+    const float *A = ec_tap_activation(ctx), *G = NULL;
+    if (ec_method_needs_grad(ctx->method)) {
+        effcam_status st = ec_backward(ctx, cls, target);
+        if (st) return st;
+        G = ec_buf_ptr(ctx, ec_buf_grad(n, (uint32_t)m->taps[ctx->tap].value));
+    } else if (ctx->method == EFFCAM_CAM_SCORECAM) {
+        effcam_status st = scorecam(ctx, cls, target, Wt);
+        if (st) return st;
+        A = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_ACOPY));
+        G = Wt; /* the scores */
+    }
+    ec_cam_combine(ctx->method, A, G, hw, k, R, Wt, ec_scratch_ptr(ctx, ec_cam_scratch_floats(ctx->method, hw, k)));
+    ctx->cam_ready = 1;
+    ctx->cam_class = cls;
+    if (raw) *raw = R;
+    if (height) *height = V->h;
+    if (width) *width = V->w;
+    return EFFCAM_OK;
+}
+
+effcam_status effcam_cam_weights(const effcam_ctx *ctx, const float **w, int *channels) {
+    if (!ctx || !w) return EFFCAM_E_ARG;
+    if (!ctx->cam_ready) return EFFCAM_E_STATE;
+    uint32_t n = ctx->m->L.n_ops;
+    const ec_buf *b = &ctx->bufs[ec_buf_single(n, EC_BUF_WEIGHTS)];
+    *w = (const float *)(ctx->act + b->offset);
+    if (channels) *channels = (int)b->c;
+    return EFFCAM_OK;
+}
+
+effcam_status effcam_cam_render(effcam_ctx *ctx, effcam_cam_post post, float *out, int out_h, int out_w) {
+    if (!ctx || !out || out_h < 1 || out_w < 1 || out_h > 1000000 || out_w > 1000000) return EFFCAM_E_ARG;
+    if (!ctx->cam_ready) return EFFCAM_E_STATE;
+    uint32_t n = ctx->m->L.n_ops;
+    const ec_buf *rb = &ctx->bufs[ec_buf_single(n, EC_BUF_RAW)];
+    const int h = rb->h, w = rb->w, hw = h * w;
+    const float *R = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_RAW));
+    float *N = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_NORM));
+    (void)hw;
+    if (post == EFFCAM_POST_GRADCAM_LIB) ec_cam_post_pytorch(R, h, w, out, out_h, out_w, N);
+    else if (post == EFFCAM_POST_DIVMAX) ec_cam_post_divmax(R, h, w, out, out_h, out_w, N);
+    else if (post == EFFCAM_POST_RAW) ec_resize_bilinear(R, h, w, out, out_h, out_w);
+    else return EFFCAM_E_ARG;
+    return EFFCAM_OK;
+}

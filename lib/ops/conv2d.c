@@ -1,0 +1,197 @@
+/* k x k convolution (groups 1), NHWC, fp16 weights [cout][kh][kw][cin].
+ *
+ * Forward: the weights are widened once per call into the front of scratch
+ * (Wf, fp32 [cout][K], K = kh * kw * cin). Then the output is produced
+ * tile_rows output rows at a time: an im2col tile col [M][K]
+ * (M = rows * ow, row layout [ky][kx][cin], the same order as a weight row)
+ * is built in scratch and one sgemm col * Wf^T writes the output rows
+ * directly, followed by the bias + activation epilogue.
+ *
+ * Backward: din = col2im(dpre * Wf), tile by tile, scatter-added into a
+ * zeroed din.
+ *
+ * A 1x1, stride-1, unpadded conv whose output rows are contiguous in the
+ * input (ow == w) needs no im2col: the input is already the col matrix.
+ *
+ * Scratch layout (both directions): [Wf: cout*K][col tile: tile_rows*ow*K]
+ * (no col tile for the 1x1 direct case).
+ */
+#include <string.h>
+
+#include <cblas.h>
+
+#include "ops/ops.h"
+
+static size_t conv_k(const ec_conv_dims *d) {
+    return (size_t)d->kh * (size_t)d->kw * (size_t)d->cin;
+}
+
+/* 1x1 stride 1, no padding, and output row m == input pixel m. */
+static int conv_is_direct(const ec_conv_dims *d) {
+    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 &&
+           d->pt == 0 && d->pl == 0 && d->ow == d->w && d->oh <= d->h;
+}
+
+int ec_conv2d_tile_rows(const ec_conv_dims *d) {
+    if (d->oh <= 1) return 1;
+    size_t row_bytes = (size_t)(d->ow > 0 ? d->ow : 1) * conv_k(d) * sizeof(float);
+    if (row_bytes == 0) row_bytes = 1;
+    size_t rows = EC_CONV_TILE_BYTES / row_bytes;
+    if (rows < 1) rows = 1;
+    if (rows >= (size_t)d->oh) return d->oh;
+    /* Same number of tiles, heights balanced (never taller than `rows`). */
+    size_t oh = (size_t)d->oh;
+    size_t ntiles = (oh + rows - 1) / rows;
+    return (int)((oh + ntiles - 1) / ntiles);
+}
+
+static size_t conv_col_floats(const ec_conv_dims *d) {
+    if (conv_is_direct(d)) return 0;
+    return (size_t)ec_conv2d_tile_rows(d) * (size_t)d->ow * conv_k(d);
+}
+
+size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
+    return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
+}
+
+size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d) {
+    return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
+}
+
+/* Input column range of kernel row segment starting at ix0 (kw taps):
+ * taps [kx0, kx1) fall inside [0, w). */
+static inline void clip_taps(int ix0, int kw, int w, int *kx0, int *kx1) {
+    int a = ix0 < 0 ? -ix0 : 0;
+    int b = w - ix0;
+    if (b > kw) b = kw;
+    if (b < a) b = a;
+    *kx0 = a;
+    *kx1 = b;
+}
+
+/* col [rows * ow][K] for output rows [oy0, oy0 + rows). */
+static void im2col_tile(float *col, const float *in, const ec_conv_dims *d,
+                        int oy0, int rows) {
+    const int cin = d->cin, kw = d->kw, kh = d->kh;
+    const size_t K = conv_k(d);
+    const size_t seg = (size_t)kw * (size_t)cin; /* one kernel row */
+    for (int r = 0; r < rows; r++) {
+        const int oy = oy0 + r;
+        for (int ox = 0; ox < d->ow; ox++) {
+            float *dst = col + ((size_t)r * (size_t)d->ow + (size_t)ox) * K;
+            const int ix0 = ox * d->sw - d->pl;
+            int kx0, kx1;
+            clip_taps(ix0, kw, d->w, &kx0, &kx1);
+            for (int ky = 0; ky < kh; ky++, dst += seg) {
+                const int iy = oy * d->sh - d->pt + ky;
+                if (iy < 0 || iy >= d->h || kx0 >= kx1) {
+                    memset(dst, 0, seg * sizeof(float));
+                    continue;
+                }
+                if (kx0 > 0) memset(dst, 0, (size_t)kx0 * (size_t)cin * sizeof(float));
+                const float *src = in + ((size_t)iy * (size_t)d->w + (size_t)(ix0 + kx0)) * (size_t)cin;
+                memcpy(dst + (size_t)kx0 * (size_t)cin, src,
+                       (size_t)(kx1 - kx0) * (size_t)cin * sizeof(float));
+                if (kx1 < kw)
+                    memset(dst + (size_t)kx1 * (size_t)cin, 0,
+                           (size_t)(kw - kx1) * (size_t)cin * sizeof(float));
+            }
+        }
+    }
+}
+
+/* din += col2im(dcol) for output rows [oy0, oy0 + rows). */
+static void col2im_tile(float *din, const float *dcol, const ec_conv_dims *d,
+                        int oy0, int rows) {
+    const int cin = d->cin, kw = d->kw, kh = d->kh;
+    const size_t K = conv_k(d);
+    const size_t seg = (size_t)kw * (size_t)cin;
+    for (int r = 0; r < rows; r++) {
+        const int oy = oy0 + r;
+        for (int ox = 0; ox < d->ow; ox++) {
+            const float *src = dcol + ((size_t)r * (size_t)d->ow + (size_t)ox) * K;
+            const int ix0 = ox * d->sw - d->pl;
+            int kx0, kx1;
+            clip_taps(ix0, kw, d->w, &kx0, &kx1);
+            if (kx0 >= kx1) continue;
+            for (int ky = 0; ky < kh; ky++, src += seg) {
+                const int iy = oy * d->sh - d->pt + ky;
+                if (iy < 0 || iy >= d->h) continue;
+                float *dst = din + ((size_t)iy * (size_t)d->w + (size_t)(ix0 + kx0)) * (size_t)cin;
+                const float *s = src + (size_t)kx0 * (size_t)cin;
+                const size_t n = (size_t)(kx1 - kx0) * (size_t)cin;
+                for (size_t i = 0; i < n; i++) dst[i] += s[i];
+            }
+        }
+    }
+}
+
+void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
+                       const float *b, const ec_conv_dims *d, float *scratch,
+                       float *preact) {
+    const size_t K = conv_k(d);
+    const int cout = d->cout;
+    if (d->oh <= 0 || d->ow <= 0 || cout <= 0) return;
+    if (K == 0) { /* degenerate: no taps, output is bias + act */
+        const int M = d->oh * d->ow;
+        memset(out, 0, (size_t)M * (size_t)cout * sizeof(float));
+        ec_bias_act(out, b, M, cout, d->act, preact);
+        return;
+    }
+    float *wf = scratch;
+    ec_f16_widen(wf, w, (size_t)cout * K);
+
+    if (conv_is_direct(d)) {
+        const int M = d->oh * d->ow;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, cout, (int)K,
+                    1.0f, in, (int)K, wf, (int)K, 0.0f, out, cout);
+        ec_bias_act(out, b, M, cout, d->act, preact);
+        return;
+    }
+
+    float *col = scratch + (size_t)cout * K;
+    const int tile = ec_conv2d_tile_rows(d);
+    for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
+        const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;
+        const int M = rows * d->ow;
+        const size_t off = (size_t)oy0 * (size_t)d->ow * (size_t)cout;
+        im2col_tile(col, in, d, oy0, rows);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, cout, (int)K,
+                    1.0f, col, (int)K, wf, (int)K, 0.0f, out + off, cout);
+        ec_bias_act(out + off, b, M, cout, d->act, preact ? preact + off : NULL);
+    }
+}
+
+void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
+                        const ec_conv_dims *d, float *scratch) {
+    const size_t K = conv_k(d);
+    const int cout = d->cout;
+    const size_t in_n = (size_t)d->h * (size_t)d->w * (size_t)d->cin;
+    if (d->oh <= 0 || d->ow <= 0 || cout <= 0 || K == 0) {
+        memset(din, 0, in_n * sizeof(float));
+        return;
+    }
+    float *wf = scratch;
+    ec_f16_widen(wf, w, (size_t)cout * K);
+
+    if (conv_is_direct(d)) {
+        const int M = d->oh * d->ow;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, (int)K, cout,
+                    1.0f, dpre, cout, wf, (int)K, 0.0f, din, (int)K);
+        /* input rows below the last output row get no gradient */
+        memset(din + (size_t)M * K, 0, (in_n - (size_t)M * K) * sizeof(float));
+        return;
+    }
+
+    memset(din, 0, in_n * sizeof(float));
+    float *dcol = scratch + (size_t)cout * K;
+    const int tile = ec_conv2d_tile_rows(d);
+    for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
+        const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;
+        const int M = rows * d->ow;
+        const size_t off = (size_t)oy0 * (size_t)d->ow * (size_t)cout;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, (int)K, cout,
+                    1.0f, dpre + off, cout, wf, (int)K, 0.0f, dcol, (int)K);
+        col2im_tile(din, dcol, d, oy0, rows);
+    }
+}

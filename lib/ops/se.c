@@ -1,0 +1,155 @@
+/* Squeeze-and-excitation, NHWC batch 1.
+ *   s = mean_hw(x) [c];  z = act(W1 s + b1) [cmid];  g = gate(W2 z + b2) [c]
+ *   out = x * g (per channel)
+ * W1 f16 [cmid][c], W2 f16 [c][cmid]: widened one row at a time into scratch.
+ *
+ * Forward scratch layout (floats):
+ *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c] | row[max(c,cmid)]
+ * saved layout (floats): s[c] | zpre[cmid] | gpre[c] | g[c]
+ * Backward scratch layout (floats):
+ *   acc[c] | part[c] (reused as ds) | dz[cmid] | row[max(c,cmid)]
+ *
+ * out may alias in, din may alias dout (all reads of the aliased buffer that
+ * need the old values happen before it is written).
+ */
+#include <string.h>
+
+#include "ops/ops.h"
+
+#define SE_CHUNK 64 /* rows summed into `part` before folding into the total */
+
+static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
+
+size_t ec_se_scratch_floats(const ec_se_dims *d) {
+    size_t c = (size_t)d->c, m = (size_t)d->cmid;
+    return 4 * c + 2 * m + maxz(c, m);
+}
+
+size_t ec_se_saved_floats(const ec_se_dims *d) {
+    return 3 * (size_t)d->c + (size_t)d->cmid;
+}
+
+size_t ec_se_backward_scratch_floats(const ec_se_dims *d) {
+    size_t c = (size_t)d->c, m = (size_t)d->cmid;
+    return 2 * c + m + maxz(c, m);
+}
+
+/* Vectorisable dot product: 8 independent partial sums. */
+static float dot(const float *restrict a, const float *restrict b, int n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+    float t = 0.0f;
+    for (; i < n; i++) t += a[i] * b[i];
+    return t + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+static void axpy(float *restrict y, float a, const float *restrict x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* tot[ch] = sum_p a[p, ch] (* b[p, ch] if b), chunked for accuracy. */
+static void sum_rows(float *restrict tot, float *restrict part, const float *a,
+                     const float *b, int hw, int c) {
+    memset(tot, 0, (size_t)c * sizeof(float));
+    for (int p0 = 0; p0 < hw; p0 += SE_CHUNK) {
+        int p1 = p0 + SE_CHUNK < hw ? p0 + SE_CHUNK : hw;
+        memset(part, 0, (size_t)c * sizeof(float));
+        for (int p = p0; p < p1; p++) {
+            const float *restrict ar = a + (size_t)p * c;
+            if (b) {
+                const float *restrict br = b + (size_t)p * c;
+                for (int ch = 0; ch < c; ch++) part[ch] += ar[ch] * br[ch];
+            } else {
+                for (int ch = 0; ch < c; ch++) part[ch] += ar[ch];
+            }
+        }
+        for (int ch = 0; ch < c; ch++) tot[ch] += part[ch];
+    }
+}
+
+void ec_se_forward(float *out, const float *in, const uint16_t *w1,
+                   const float *b1, const uint16_t *w2, const float *b2,
+                   const ec_se_dims *d, float *scratch, float *saved) {
+    const int c = d->c, m = d->cmid, hw = d->h * d->w;
+    float *s = scratch;
+    float *part = s + c;
+    float *zpre = part + c;
+    float *z = zpre + m;
+    float *gpre = z + m;
+    float *g = gpre + c;
+    float *row = g + c;
+
+    sum_rows(s, part, in, NULL, hw, c);
+    const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
+    for (int ch = 0; ch < c; ch++) s[ch] *= inv;
+
+    for (int j = 0; j < m; j++) {
+        ec_f16_widen(row, w1 + (size_t)j * c, (size_t)c);
+        zpre[j] = dot(row, s, c) + (b1 ? b1[j] : 0.0f);
+    }
+    memcpy(z, zpre, (size_t)m * sizeof(float));
+    ec_act_forward(z, (size_t)m, d->act);
+
+    for (int i = 0; i < c; i++) {
+        ec_f16_widen(row, w2 + (size_t)i * m, (size_t)m);
+        gpre[i] = dot(row, z, m) + (b2 ? b2[i] : 0.0f);
+    }
+    memcpy(g, gpre, (size_t)c * sizeof(float));
+    ec_act_forward(g, (size_t)c, d->gate);
+
+    if (saved) {
+        memcpy(saved, s, (size_t)c * sizeof(float));
+        memcpy(saved + c, zpre, (size_t)m * sizeof(float));
+        memcpy(saved + c + m, gpre, (size_t)c * sizeof(float));
+        memcpy(saved + 2 * (size_t)c + m, g, (size_t)c * sizeof(float));
+    }
+
+    for (int p = 0; p < hw; p++) {
+        const float *x = in + (size_t)p * c;
+        float *o = out + (size_t)p * c;
+        for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch];
+    }
+}
+
+void ec_se_backward(float *din, const float *dout, const float *in,
+                    const uint16_t *w1, const uint16_t *w2,
+                    const float *saved, const ec_se_dims *d, float *scratch) {
+    const int c = d->c, m = d->cmid, hw = d->h * d->w;
+    const float *zpre = saved + c;
+    const float *gpre = saved + c + m;
+    const float *g = saved + 2 * (size_t)c + m;
+    float *acc = scratch;   /* dg, then dgpre (in place) */
+    float *part = acc + c;  /* row-sum partials, then ds */
+    float *dz = part + c;   /* dz, then dzpre (in place) */
+    float *row = dz + m;
+
+    /* dL/dg[ch] = sum_p dout[p, ch] * x[p, ch] */
+    sum_rows(acc, part, dout, in, hw, c);
+    ec_act_backward(acc, acc, gpre, (size_t)c, d->gate);
+
+    /* dz = W2^T dgpre; W2 row i (length cmid) scaled by dgpre[i] */
+    memset(dz, 0, (size_t)m * sizeof(float));
+    for (int i = 0; i < c; i++) {
+        ec_f16_widen(row, w2 + (size_t)i * m, (size_t)m);
+        axpy(dz, acc[i], row, m);
+    }
+    ec_act_backward(dz, dz, zpre, (size_t)m, d->act);
+
+    /* ds = W1^T dzpre / hw */
+    float *ds = part;
+    memset(ds, 0, (size_t)c * sizeof(float));
+    for (int j = 0; j < m; j++) {
+        ec_f16_widen(row, w1 + (size_t)j * c, (size_t)c);
+        axpy(ds, dz[j], row, c);
+    }
+    const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
+    for (int ch = 0; ch < c; ch++) ds[ch] *= inv;
+
+    for (int p = 0; p < hw; p++) {
+        const float *dy = dout + (size_t)p * c;
+        float *dx = din + (size_t)p * c;
+        for (int ch = 0; ch < c; ch++) dx[ch] = dy[ch] * g[ch] + ds[ch];
+    }
+}

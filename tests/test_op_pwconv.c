@@ -1,0 +1,214 @@
+/* pwconv / dense kernel vs the naive double reference, plus gradient checks.
+ * Scratch is malloc'ed at exactly ec_pwconv_*scratch_floats() floats and
+ * filled with NaN; outputs are pre-filled with NaN. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ecw_format.h"
+#include "ops/ops.h"
+#include "ref_conv.h"
+#include "test_util.h"
+
+#define FWD_TOL 1e-5
+#define FD_TOL 1e-3
+
+static void fill_nan(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = NAN;
+}
+
+static float *alloc_f(size_t n) {
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    assert_non_null(p);
+    return p;
+}
+
+static int all_finite(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+typedef struct pw_data {
+    ec_pw_dims d;
+    size_t n_in, n_out, n_w;
+    float *in, *b;
+    uint16_t *w;
+} pw_data;
+
+static void make_data(pw_data *p, int m, int cin, int cout, int act, int bias, uint64_t seed) {
+    tu_rng r;
+    tu_seed(&r, seed);
+    memset(&p->d, 0, sizeof p->d);
+    p->d.m = m; p->d.cin = cin; p->d.cout = cout; p->d.act = act;
+    p->n_in = (size_t)m * cin;
+    p->n_out = (size_t)m * cout;
+    p->n_w = (size_t)cout * cin;
+    p->in = alloc_f(p->n_in);
+    p->w = malloc(p->n_w * sizeof(uint16_t));
+    assert_non_null(p->w);
+    p->b = bias ? alloc_f((size_t)cout) : NULL;
+    float ws = 1.5f / sqrtf((float)cin);
+    tu_fill(&r, p->in, p->n_in, -2.0f, 2.0f);
+    tu_fill_f16(&r, p->w, p->n_w, -ws, ws);
+    if (p->b) tu_fill(&r, p->b, (size_t)cout, -1.0f, 1.0f);
+}
+
+static void free_data(pw_data *p) {
+    free(p->in);
+    free(p->w);
+    free(p->b);
+}
+
+static void run_forward(const pw_data *p, const float *in, float *out, float *pre) {
+    size_t ns = ec_pwconv_scratch_floats(&p->d);
+    float *scratch = alloc_f(ns);
+    fill_nan(scratch, ns);
+    ec_pwconv_forward(out, in, p->w, p->b, &p->d, scratch, pre);
+    free(scratch);
+}
+
+static void check_forward(int m, int cin, int cout, int act, int bias, uint64_t seed) {
+    pw_data p;
+    make_data(&p, m, cin, cout, act, bias, seed);
+    assert_int_equal(ec_pwconv_scratch_floats(&p.d), (size_t)cin * cout);
+    float *out = alloc_f(p.n_out), *pre = alloc_f(p.n_out), *out2 = alloc_f(p.n_out);
+    float *rout = alloc_f(p.n_out), *rpre = alloc_f(p.n_out);
+    fill_nan(out, p.n_out);
+    fill_nan(pre, p.n_out);
+    fill_nan(out2, p.n_out);
+    run_forward(&p, p.in, out, pre);
+    run_forward(&p, p.in, out2, NULL);
+    ref_pwconv_forward(rout, rpre, p.in, p.w, p.b, &p.d);
+    double e_out = tu_rel_l2(out, rout, p.n_out);
+    double e_pre = tu_rel_l2(pre, rpre, p.n_out);
+    int same = memcmp(out, out2, p.n_out * sizeof(float)) == 0;
+    if (!all_finite(out, p.n_out) || !all_finite(pre, p.n_out) ||
+        !(e_out <= FWD_TOL) || !(e_pre <= FWD_TOL) || !same) {
+        print_error("pwconv forward m %d cin %d cout %d act %d bias %d: rel_l2 out %.3g "
+                    "pre %.3g, preact-NULL run %s\n",
+                    m, cin, cout, act, bias, e_out, e_pre, same ? "same" : "differs");
+        fail();
+    }
+    free(out); free(pre); free(out2); free(rout); free(rpre);
+    free_data(&p);
+}
+
+static void check_backward(int m, int cin, int cout, uint64_t seed, int n_samples) {
+    pw_data p;
+    make_data(&p, m, cin, cout, ECW_ACT_SILU, 1, seed);
+    tu_rng r;
+    tu_seed(&r, seed ^ 0x5555ull);
+    float *dpre = alloc_f(p.n_out);
+    tu_fill(&r, dpre, p.n_out, -1.0f, 1.0f);
+    float *din = alloc_f(p.n_in), *rdin = alloc_f(p.n_in);
+    fill_nan(din, p.n_in);
+    size_t ns = ec_pwconv_backward_scratch_floats(&p.d);
+    assert_int_equal(ns, (size_t)cin * cout);
+    float *scratch = alloc_f(ns);
+    fill_nan(scratch, ns);
+    ec_pwconv_backward(din, dpre, p.w, &p.d, scratch);
+    free(scratch);
+    ref_pwconv_backward(rdin, dpre, p.w, &p.d);
+    double e = tu_rel_l2(din, rdin, p.n_in);
+    if (!all_finite(din, p.n_in) || !(e <= FWD_TOL)) {
+        print_error("pwconv backward m %d cin %d cout %d: rel_l2 %.3g\n", m, cin, cout, e);
+        fail();
+    }
+
+    double gscale = 0;
+    for (size_t i = 0; i < p.n_in; i++) gscale += (double)din[i] * din[i];
+    gscale = sqrt(gscale / (double)p.n_in);
+
+    float *x = alloc_f(p.n_in), *out = alloc_f(p.n_out);
+    float *pp = alloc_f(p.n_out), *pm = alloc_f(p.n_out);
+    memcpy(x, p.in, p.n_in * sizeof(float));
+    for (int s = 0; s < n_samples; s++) {
+        size_t i = s == 0 ? 0 : s == 1 ? p.n_in - 1 : (size_t)(tu_next(&r) % p.n_in);
+        const float eps = 0.05f;
+        float x0 = x[i], xp = x0 + eps, xm = x0 - eps;
+        x[i] = xp;
+        run_forward(&p, x, out, pp);
+        x[i] = xm;
+        run_forward(&p, x, out, pm);
+        x[i] = x0;
+        double dl = 0;
+        for (size_t j = 0; j < p.n_out; j++) dl += (double)dpre[j] * ((double)pp[j] - (double)pm[j]);
+        double fd = dl / ((double)xp - (double)xm);
+        double an = din[i];
+        if (!(fabs(fd - an) <= FD_TOL * (fabs(an) + gscale))) {
+            print_error("pwconv gradient check m %d cin %d cout %d: input %zu fd %.7g "
+                        "backward %.7g\n", m, cin, cout, i, fd, an);
+            fail();
+        }
+    }
+    free(x); free(out); free(pp); free(pm);
+    free(dpre); free(din); free(rdin);
+    free_data(&p);
+}
+
+static const int shapes[][3] = { /* m, cin, cout */
+    {1, 1, 1},    {1, 3, 5},     {1, 17, 9},    {1, 1280, 1000}, /* dense head */
+    {2, 4, 4},    {7, 5, 3},     {13, 29, 31},  {49, 96, 24},
+    {196, 40, 240}, {225, 24, 144}, {1000, 16, 1}, {3, 1, 64},
+    {64, 320, 1280}, {35, 1152, 192},
+};
+
+static void test_forward_shapes(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        check_forward(shapes[i][0], shapes[i][1], shapes[i][2],
+                      (int)(i % ECW_ACT_COUNT), (int)(i % 4 != 3), 10 + i);
+}
+
+static void test_forward_every_act(void **state) {
+    (void)state;
+    for (int act = 0; act < ECW_ACT_COUNT; act++) {
+        check_forward(37, 19, 23, act, 1, 100 + (uint64_t)act);
+        check_forward(1, 33, 21, act, 1, 120 + (uint64_t)act); /* dense */
+        check_forward(5, 8, 6, act, 0, 140 + (uint64_t)act);
+    }
+}
+
+static void test_forward_random(void **state) {
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 99);
+    for (int i = 0; i < 60; i++) {
+        int m = tu_int(&r, 0, 3) == 0 ? 1 : tu_int(&r, 1, 300);
+        check_forward(m, tu_int(&r, 1, 70), tu_int(&r, 1, 70),
+                      tu_int(&r, 0, ECW_ACT_COUNT - 1), tu_int(&r, 0, 3) != 0,
+                      1000 + (uint64_t)i);
+    }
+}
+
+static void test_backward(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        if ((size_t)shapes[i][0] * shapes[i][1] * shapes[i][2] > 5000000) continue;
+        check_backward(shapes[i][0], shapes[i][1], shapes[i][2], 300 + i, 8);
+    }
+    check_backward(1, 1280, 100, 333, 8); /* dense, gemv path */
+    tu_rng r;
+    tu_seed(&r, 31337);
+    for (int i = 0; i < 30; i++) {
+        int m = tu_int(&r, 0, 3) == 0 ? 1 : tu_int(&r, 1, 120);
+        check_backward(m, tu_int(&r, 1, 50), tu_int(&r, 1, 50), 3000 + (uint64_t)i, 6);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_shapes),
+        cmocka_unit_test(test_forward_every_act),
+        cmocka_unit_test(test_forward_random),
+        cmocka_unit_test(test_backward),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

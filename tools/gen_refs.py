@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""Golden references for the C engine, from PyTorch.
+
+    /usr/bin/python3 tools/gen_refs.py [OUT_DIR]      (default build/refs)
+
+Writes OUT_DIR/manifest.json, one .ecw per model and raw little-endian
+float32 files (C order; images/activations NHWC [h,w,c] without the batch
+dimension, CAMs [h,w], vectors [n]). See `manifest_doc()` below / the
+"doc" key of the manifest for the schema.
+
+Models are built with tools/export_torchvision.make() (random weights,
+calibrated BN; deterministic for a seed). References:
+  logits16/probs16  folded_fp16_model (the exact parameters of the .ecw)
+  logits32/probs32  the original fp32 model (BN not folded)
+  act.<tap>         tap activations of folded_fp16_model
+  Grad-CAM          autograd on folded_fp16_model: target = logit (or
+                    softmax probability) of class = argmax(logits16);
+                    weights_k = mean_hw dY/dA_k, raw = sum_k w_k A_k, cam = relu(raw)
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ecw  # noqa: E402
+import ecw_interp  # noqa: E402
+import export_torchvision as ex  # noqa: E402
+
+ISIC7 = ["MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC"]
+
+# name, arch, classes, model input hw (None: arch crop), cases, isic hw (None: none), labels
+MODELS = [
+    ("efficientnet_b0", "efficientnet_b0", 1000, None, [(224, 224), (241, 199)], (224, 224), "imagenet"),
+    ("efficientnet_v2_s", "efficientnet_v2_s", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
+    ("mobilenet_v2", "mobilenet_v2", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
+    ("mobilenet_v3_small", "mobilenet_v3_small", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
+    ("efficientnet_v2_s_c7", "efficientnet_v2_s", 7, (300, 300), [(300, 300)], (300, 300), "isic7"),
+]
+ISIC_FILES = ["ISIC_000000%d.jpg" % i for i in range(5)]
+
+
+def manifest_doc():
+    return {
+        "files": "raw little-endian float32, C order, no header. Images and activations NHWC "
+                 "without batch: shape [h,w,c]; cams [h,w]; vectors [n].",
+        "input": "RGB 0..255 in the model's pixel space (the .ecw's pre_mul/pre_add are applied "
+                 "by the engine); already at the case's h x w (no resize needed).",
+        "logits16": "folded_fp16_model: the .ecw's exact fp16 weights, fp32 math (expect ~1e-5 rel)",
+        "logits32": "original fp32 PyTorch model, BN unfolded (differs from logits16 by fp16 rounding)",
+        "class": "argmax(logits16); class32 = argmax(logits32)",
+        "activations": "{tap: file} outputs of torchvision module paths (tap names in the .ecw)",
+        "cams": "keys raw_<target>_<tap>, cam_<target>_<tap> ([h,w]), weights_<target>_<tap> ([c]); "
+                "target logit = logits16[class], prob = softmax(logits16)[class]; "
+                "weights = spatial mean of d target / d A; raw = sum_k weights_k A_k; cam = relu(raw); "
+                "no upsampling, no normalisation",
+        "kind": "'ref' (full references) or 'isic' (photo stretched with PIL bilinear to hw; "
+                "acceptance: same top-1 as class32, max |probs - probs32| <= 5e-3)",
+    }
+
+
+def save(outdir, fname, arr):
+    a = np.ascontiguousarray(np.asarray(arr, dtype=np.float64).astype("<f4"))
+    a.tofile(os.path.join(outdir, fname))
+    return {"file": fname, "shape": list(a.shape)}
+
+
+def isic_image(fname, hw, isic_dir=None):
+    """The photo stretched to hw (PIL bilinear), float32 [h,w,3] 0..255."""
+    from PIL import Image
+    d = isic_dir or os.environ.get("EFFCAM_ISIC_DIR", ex.DEFAULT_ISIC)
+    p = os.path.join(d, fname)
+    if not os.path.exists(p):
+        return None
+    im = Image.open(p).convert("RGB").resize((hw[1], hw[0]), Image.BILINEAR)
+    return np.asarray(im, dtype=np.float32)
+
+
+def random_image(hw, seed):
+    return np.random.RandomState(seed).uniform(0, 255, (hw[0], hw[1], 3)).astype(np.float32)
+
+
+def torch_refs(model, f16, mdict, x, taps, cam_taps=None, targets=("logit", "prob")):
+    """References for one NHWC 0..255 input. Returns dict name -> np array
+    plus 'class' / 'class32'."""
+    cam_taps = taps if cam_taps is None else cam_taps
+    xt = ecw_interp.preprocess(mdict, x, torch.float32)
+    out = {}
+    with torch.no_grad():
+        l32 = model(xt)[0].double()
+    out["logits32"] = l32.numpy()
+    out["probs32"] = torch.softmax(l32, 0).numpy()
+    cap = {}
+    hooks = []
+    for t in taps:
+        mod = f16.get_submodule(t)
+        hooks.append(mod.register_forward_hook(lambda m, i, o, t=t: cap.__setitem__(t, o)))
+    try:
+        with torch.enable_grad():
+            l16 = f16(xt)[0]
+            c = int(l16.argmax())
+            for t in taps:
+                out["act." + t] = cap[t][0].detach().permute(1, 2, 0).numpy()
+            tgt = {"logit": l16[c], "prob": torch.softmax(l16, 0)[c]}
+            for name in targets:
+                if not cam_taps:
+                    break
+                A = [cap[t] for t in cam_taps]
+                grads = torch.autograd.grad(tgt[name], A, retain_graph=True)
+                for t, a, g in zip(cam_taps, A, grads):
+                    w = g[0].double().mean(dim=(1, 2))
+                    raw = (w.view(-1, 1, 1) * a[0].detach().double()).sum(0)
+                    out["weights_%s_%s" % (name, t)] = w.numpy()
+                    out["raw_%s_%s" % (name, t)] = raw.numpy()
+                    out["cam_%s_%s" % (name, t)] = torch.relu(raw).numpy()
+    finally:
+        for h in hooks:
+            h.remove()
+    l16 = l16.detach().double()
+    out["logits16"] = l16.numpy()
+    out["probs16"] = torch.softmax(l16, 0).numpy()
+    out["class"] = c
+    out["class32"] = int(l32.argmax())
+    return out
+
+
+def write_case(outdir, prefix, case_id, kind, x, refs, source):
+    case = {"id": case_id, "kind": kind, "source": source, "hw": list(x.shape[:2]),
+            "class": refs["class"], "class32": refs["class32"]}
+    case["input"] = save(outdir, "%s.%s.input.f32" % (prefix, case_id), x)
+    for k in ("logits16", "probs16", "logits32", "probs32"):
+        case[k] = save(outdir, "%s.%s.%s.f32" % (prefix, case_id, k), refs[k])
+    acts = {k[4:]: v for k, v in refs.items() if k.startswith("act.")}
+    if acts:
+        case["activations"] = {t: save(outdir, "%s.%s.act.%s.f32" % (prefix, case_id, t), v)
+                               for t, v in acts.items()}
+    cams = {k: v for k, v in refs.items() if k.split("_")[0] in ("raw", "cam", "weights")}
+    if cams:
+        case["cams"] = {k: save(outdir, "%s.%s.%s.f32" % (prefix, case_id, k), v)
+                        for k, v in sorted(cams.items())}
+    return case
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="write golden references (see module doc)")
+    ap.add_argument("out", nargs="?", default=os.path.join(ex.REPO, "build", "refs"))
+    ap.add_argument("--isic-dir", default=None)
+    ap.add_argument("--only", nargs="*", default=None, help="model names to generate")
+    a = ap.parse_args(argv)
+    ex.set_threads()
+    os.makedirs(a.out, exist_ok=True)
+    T0 = time.time()
+    man = {"generator": "tools/gen_refs.py", "torch": torch.__version__,
+           "numpy": np.__version__, "seed": 0, "doc": manifest_doc(), "models": []}
+    import torchvision
+    man["torchvision"] = torchvision.__version__
+    have_isic = isic_image(ISIC_FILES[0], (8, 8), a.isic_dir) is not None
+    if not have_isic:
+        print("!!! WARNING: ISIC photos not found: reference inputs fall back to random "
+              "images and the isic cases are skipped !!!", file=sys.stderr)
+    for name, arch, ncls, hw, sizes, isic_hw, labels in MODELS:
+        if a.only and name not in a.only:
+            continue
+        t0 = time.time()
+        model = ex.make(arch, ncls, seed=0, image_dir=a.isic_dir)
+        t_make = time.time() - t0
+        fold_rel = ex.self_check_fold(model)
+        crop = ex.eval_transform(arch)[0]
+        mhw = hw or (crop, crop)
+        lab = ex.imagenet_labels(arch) if labels == "imagenet" else ISIC7
+        ecw_name = name + ".ecw"
+        w = ex.export_model(model, os.path.join(a.out, ecw_name), name, mhw, labels=lab, arch=arch)
+        mdict = ecw.read(os.path.join(a.out, ecw_name))
+        f16 = ex.folded_fp16_model(model)
+        taps = ex.default_taps(model)
+        entry = {"name": name, "arch": arch, "ecw": ecw_name, "classes": ncls, "hw": list(mhw),
+                 "default_tap": mdict["default_tap"], "taps": taps,
+                 "labels": labels, "fold_self_check_rel": fold_rel,
+                 "ecw_bytes": os.path.getsize(os.path.join(a.out, ecw_name)), "cases": []}
+        t1 = time.time()
+        for i, (h, wd) in enumerate(sizes):
+            cid = "%dx%d" % (h, wd)
+            src = ISIC_FILES[1 + i % 4]
+            x = isic_image(src, (h, wd), a.isic_dir) if have_isic else None
+            if x is None:
+                x, src = random_image((h, wd), 100 + i), "uniform random seed %d" % (100 + i)
+            else:
+                src = src + " stretched (PIL bilinear)"
+            r = torch_refs(model, f16, mdict, x, taps)
+            entry["cases"].append(write_case(a.out, name, cid, "ref", x, r, src))
+        # one noise input at the model size: logits only
+        x = random_image(mhw, 7)
+        r = torch_refs(model, f16, mdict, x, [], cam_taps=[])
+        entry["cases"].append(write_case(a.out, name, "random_%dx%d" % tuple(mhw), "ref", x, r,
+                                         "uniform random 0..255 seed 7"))
+        if isic_hw and have_isic:
+            for f in ISIC_FILES:
+                x = isic_image(f, isic_hw, a.isic_dir)
+                r = torch_refs(model, f16, mdict, x, [], cam_taps=[])
+                c = write_case(a.out, name, "isic_" + f[:-4], "isic", x, r,
+                               f + " stretched to %dx%d (PIL bilinear)" % tuple(isic_hw))
+                c["image"] = f
+                c["tolerance"] = {"top1": "class32", "max_abs_dprob": 5e-3}
+                c["f16_vs_f32_max_abs_dprob"] = float(np.abs(r["probs16"] - r["probs32"]).max())
+                entry["cases"].append(c)
+        t2 = time.time()
+        man["models"].append(entry)
+        print("%-22s make %5.1fs  export %4.1fs  refs %5.1fs  %3d ops %4d taps  %9d bytes  fold rel %.2g"
+              % (name, t_make, t1 - t0 - t_make, t2 - t1, len(w.ops), len(w.taps),
+                 entry["ecw_bytes"], fold_rel), flush=True)
+    with open(os.path.join(a.out, "manifest.json"), "w") as f:
+        json.dump(man, f, indent=1)
+    tot = sum(os.path.getsize(os.path.join(a.out, p)) for p in os.listdir(a.out))
+    print("wrote %s/manifest.json: %d models, %d bytes total, %.1fs"
+          % (a.out, len(man["models"]), tot, time.time() - T0))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine:
+#   installs what is missing (apt-get, idempotent; PyTorch included, for the
+#   golden references), builds twice (Release, and ASan+UBSan), generates the
+#   PyTorch references (not committed), runs every test in both builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=${JOBS:-2}
+EFFCAM_WITH_TORCH=1 bash tools/setup.sh
+
+echo "== build (Release)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEFFCAM_REFS_DIR="$ROOT/build/refs" >/dev/null
+cmake --build build -j"$JOBS"
+export EFFCAM_REQUIRE_REFS=1
+
+echo "== PyTorch references"
+if [ -f tools/gen_refs.py ]; then
+  /usr/bin/python3 tools/gen_refs.py --out "$ROOT/build/refs"
+else
+  echo "SKIPPED: tools/gen_refs.py not present"
+fi
+
+echo "== Keras models from ../shared/data/keras -> build/keras/*.ecw"
+SHARED="$ROOT/../shared/data"
+if [ -d "$SHARED/keras" ]; then
+  mkdir -p build/keras
+  for f in "$SHARED"/keras/*.keras; do
+    n=$(basename "$f" .keras)
+    /usr/bin/python3 tools/keras2ecw.py "$f" "build/keras/$n.ecw" >/dev/null
+  done
+else
+  echo "SKIPPED: $SHARED/keras absent: the Keras tests will skip"
+fi
+
+echo "== tests (Release)"
+ctest --test-dir build --output-on-failure -j1
+
+echo "== build (ASan + UBSan)"
+cmake -S . -B build-san -DEFFCAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEFFCAM_REFS_DIR="$ROOT/build/refs" -DEFFCAM_BUILD_BENCH=OFF >/dev/null
+cmake --build build-san -j"$JOBS"
+echo "== tests (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-san --output-on-failure -j1
+
+if [ -d tests/py ]; then
+  echo "== Python tool tests"
+  pass=0; fail=0
+  for t in tests/py/test_*.py; do
+    if /usr/bin/python3 "$t"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAILED: $t"; fi
+  done
+  echo "python: $pass passed, $fail failed"
+  [ "$fail" = 0 ]
+fi
+echo "ALL TESTS PASSED"
