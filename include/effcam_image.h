@@ -143,10 +143,15 @@ typedef struct effcam_image_info {
                                     block start: handle + tensor + work used)  */
 } effcam_image_info;
 
-/* Header only: sizes, orientation, kind. Limits are checked. */
+/* Header only: sizes, orientation, kind. Limits are checked. `data` may
+ * be just the file's first bytes (a JPEG succeeds once its frame header is
+ * inside them; a PNG needs its first 33 bytes). */
 effcam_status effcam_image_probe(effcam_image *img, const void *data,
                                  size_t bytes, effcam_image_info *info,
                                  effcam_error *err);
+effcam_status effcam_image_probe_file(effcam_image *img, const char *path,
+                                      effcam_image_info *info,
+                                      effcam_error *err);
 
 /* Decodes, orients, composites, resizes, in one streaming pass, into the
  * handle's tensor: NHWC float, RGB, 0..255, out_height x out_width x 3, ready

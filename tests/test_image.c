@@ -364,6 +364,40 @@ static void test_hostile(void **state) {
     free(mem);
 }
 
+/* ---- probing ------------------------------------------------------------------- */
+static void test_probe(void **state) {
+    (void)state;
+    if (!have_fixtures()) { skip(); return; }
+    void *mem;
+    effcam_image *img = mk(300, 300, 0, &mem);
+    static const struct { const char *f; int w, h, o, dw, dh; } P[] = {
+        {"orient6.jpg", 64, 96, 6, 96, 64}, {"orient3.jpg", 96, 64, 3, 96, 64}, {"prgba_il.png", 203, 157, 1, 203, 157},
+        {"jprog.jpg", 203, 157, 1, 203, 157}};
+    for (size_t i = 0; i < sizeof P / sizeof *P; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/gen/%s", g_fx, P[i].f);
+        size_t n;
+        uint8_t *d = read_all(p, &n);
+        effcam_image_info info;
+        effcam_error err;
+        for (int part = 0; part < 3; part++) {
+            size_t m = part == 0 ? n : part == 1 ? (n < 1500 ? n : 1500) : 0;
+            effcam_status st = part == 0 ? effcam_image_probe_file(img, p, &info, &err)
+                                         : effcam_image_probe(img, d, part == 1 ? m : n, &info, &err);
+            if (st) printf("probe %s (%zu bytes): %s\n", P[i].f, m, err.message);
+            assert_int_equal(st, EFFCAM_OK);
+            assert_int_equal(info.width, P[i].w);
+            assert_int_equal(info.height, P[i].h);
+            assert_int_equal(info.orientation, P[i].o);
+            assert_int_equal(info.display_width, P[i].dw);
+            assert_int_equal(info.display_height, P[i].dh);
+        }
+        free(d);
+    }
+    effcam_image_free(img);
+    free(mem);
+}
+
 /* ---- planning ------------------------------------------------------------- */
 static void test_plan(void **state) {
     (void)state;
@@ -519,6 +553,7 @@ int main(void) {
     if (!g_isic[0]) printf("WARNING: ISIC photos not found (EFFCAM_SHARED_DATA=%s); photo tests are SKIPPED\n", s ? s : "(unset)");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_probe),
         cmocka_unit_test(test_identity_generated),
         cmocka_unit_test(test_identity_isic),
         cmocka_unit_test(test_manifest),

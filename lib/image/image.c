@@ -380,6 +380,14 @@ static effcam_status reader_open(ei_reader *r, const effcam_image_limits *L, uns
             return ec_fail(err, EFFCAM_E_DIMS, "PNG %ux%u = %llu pixels exceeds the limit %llu (decompression bomb?)",
                            pw, ph, (unsigned long long)pw * ph, (unsigned long long)L->max_pixels);
     }
+    if (r->fmt == EFFCAM_IMAGE_PNG) {
+        static const int nch[7] = {1, 0, 3, 1, 2, 0, 4};
+        r->w = (int)(head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19]);
+        r->h = (int)(head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23]);
+        r->depth = head[24];
+        r->comps = head[25] < 7 ? nch[head[25]] : 0;
+        r->interlaced = head[28] != 0;
+    }
     if (ei_src_rewind(r->src) != 0) return ec_fail(err, EFFCAM_E_IO, "cannot rewind the image file");
     r->orientation = 1;
     if (r->fmt == EFFCAM_IMAGE_JPEG) {
@@ -802,10 +810,36 @@ static effcam_status do_probe(effcam_image *img, ei_src *src, effcam_image_info 
     img->djerr.target = &img->jb;
     if (setjmp(img->jb)) {
         ei_reader *r = &q.rd;
+        j_decompress_ptr c = &img->dj;
+        if (r->fmt == EFFCAM_IMAGE_JPEG && c->image_width > 0 && c->image_height > 0 && c->num_components > 0) {
+            /* The data ended (e.g. only the file's head was given) after
+             * the frame header: the header facts are known. */
+            const effcam_image_limits *L = &img->plan.limits;
+            r->w = (int)c->image_width; r->h = (int)c->image_height;
+            r->comps = c->num_components; r->depth = 8;
+            r->progressive = c->progressive_mode ? 1 : 0;
+            if (img->exif_seen) r->orientation = exif_orientation(img->exif, img->exif_len);
+            st = EFFCAM_OK;
+            if (r->w > L->max_width || r->h > L->max_height ||
+                (uint64_t)r->w * (uint64_t)r->h > L->max_pixels)
+                st = ec_fail(err, EFFCAM_E_DIMS, "image %dx%d exceeds the limits", r->w, r->h);
+            if (info) { memset(info, 0, sizeof *info); fill_info(r, info); info->high_water = img->high; }
+            reader_close(r);
+            if (st == EFFCAM_OK) ec_ok(err);
+            return st;
+        }
+        if (r->fmt == EFFCAM_IMAGE_PNG && r->w > 0 && r->h > 0) {
+            /* IHDR was read and checked; the rest of the data is not needed */
+            if (info) { memset(info, 0, sizeof *info); fill_info(r, info); info->high_water = img->high; }
+            reader_close(r);
+            ec_ok(err);
+            return EFFCAM_OK;
+        }
         st = ec_fail(err, EFFCAM_E_IMAGE, "%s", r->fmt == EFFCAM_IMAGE_JPEG ? img->djerr.msg : img->msg);
         reader_close(r);
         return st;
     }
+    img->dj.image_width = 0; img->dj.image_height = 0; img->dj.num_components = 0;
     st = reader_open(&q.rd, &img->plan.limits, 0, err);
     if (info) { memset(info, 0, sizeof *info); fill_info(&q.rd, info); info->high_water = img->high; }
     reader_close(&q.rd);
@@ -819,6 +853,17 @@ effcam_status effcam_image_probe(effcam_image *img, const void *data, size_t byt
     ei_src s;
     mem_src(&s, img, data, bytes);
     return do_probe(img, &s, info, err);
+}
+
+effcam_status effcam_image_probe_file(effcam_image *img, const char *path, effcam_image_info *info,
+                                      effcam_error *err) {
+    if (!img || !path) return ec_fail(err, EFFCAM_E_ARG, "NULL argument");
+    ei_src s;
+    effcam_status st = open_file_src(&s, img, path, err);
+    if (st) return st;
+    st = do_probe(img, &s, info, err);
+    close(s.fd);
+    return st;
 }
 
 /* ---- decode ------------------------------------------------------------------------ */
