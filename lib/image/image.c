@@ -333,6 +333,8 @@ typedef struct ei_reader {
     uint8_t *rgb; /* full-width RGB row */
     int row_y;
     int started;
+    int crop_lo, crop_hi; /* requested decoded columns (JPEG), 0,0 = all */
+    int x0, cw;           /* rows hold decoded columns [x0, x0 + cw) */
 } ei_reader;
 
 static effcam_image_format sniff(const uint8_t *p, size_t n) {
@@ -470,6 +472,20 @@ static effcam_status reader_start(ei_reader *r, int dct, effcam_error *err) {
         c->buffered_image = FALSE;
         jpeg_start_decompress(c);
         r->ow = (int)c->output_width; r->oh = (int)c->output_height;
+        r->x0 = 0; r->cw = r->ow;
+        if (r->crop_hi > r->crop_lo && (r->crop_lo > 0 || r->crop_hi < r->ow)) {
+            /* Only these columns: libjpeg-turbo widens to iMCU edges and
+             * skips the IDCT / upsampling / colour conversion elsewhere. */
+            /* One iMCU of margin each side: at a crop edge the fancy
+             * (triangle) chroma upsampling lacks its neighbour and the edge
+             * pixels would differ from a full decode. */
+            int mg = c->max_h_samp_factor * (int)c->min_DCT_scaled_size;
+            int clo = r->crop_lo - mg < 0 ? 0 : r->crop_lo - mg;
+            int chi = r->crop_hi + mg > r->ow ? r->ow : r->crop_hi + mg;
+            JDIMENSION xo = (JDIMENSION)clo, wd = (JDIMENSION)(chi - clo);
+            jpeg_crop_scanline(c, &xo, &wd);
+            r->x0 = (int)xo; r->cw = (int)wd;
+        }
         r->raw = ei_arena_alloc(r->arena, (size_t)r->ow * 4 + 64);
     } else {
         png_structp p = r->png;
@@ -481,6 +497,7 @@ static effcam_status reader_start(ei_reader *r, int dct, effcam_error *err) {
         if (png_get_rowbytes(p, r->pinfo) != (size_t)r->w * 4)
             return ec_fail(err, EFFCAM_E_IMAGE, "unexpected PNG row format");
         r->ow = r->w; r->oh = r->h;
+        r->x0 = 0; r->cw = r->ow;
         r->raw = ei_arena_alloc(r->arena, (size_t)r->ow * 4 + 64);
         r->pass = 0; r->pass_row = 0;
         r->pass_rows = r->interlaced ? (int)PNG_PASS_ROWS((png_uint_32)r->h, 0) : r->h;
@@ -509,7 +526,7 @@ static int reader_next(ei_reader *r) {
         jpeg_read_scanlines(c, &row, 1);
         if (r->cmyk) {
             /* Adobe CMYK/YCCK is stored inverted: R = C'K'/255 (C' = 255 - C). */
-            for (int x = 0; x < r->ow; x++) {
+            for (int x = 0; x < r->cw; x++) {
                 unsigned cc = r->raw[4 * x], m = r->raw[4 * x + 1], yy = r->raw[4 * x + 2], k = r->raw[4 * x + 3];
                 if (!r->inverted) { cc = 255 - cc; m = 255 - m; yy = 255 - yy; k = 255 - k; }
                 r->rgb[3 * x] = (uint8_t)((cc * k + 127) / 255);
@@ -656,17 +673,18 @@ static void rs_evict_to(ei_rs *s, int upto) {
 }
 
 /* Along-axis filter of one line: px(k) = line[(flip ? n-1-k : k) * 3 + ch]. */
-static void along(const ei_axis *a, const uint8_t *line, int n, int flip, int t0, int t1, float *out) {
+/* line holds positions [x0, ...) of an n-long line. */
+static void along(const ei_axis *a, const uint8_t *line, int n, int x0, int flip, int t0, int t1, float *out) {
     for (int t = t0; t <= t1; t++) {
         float r = 0, g = 0, b = 0;
         int len = a->len[t];
         const float *w = a->coef + a->coff[t];
         int st = a->start[t];
         if (!flip) {
-            const uint8_t *p = line + (size_t)st * 3;
+            const uint8_t *p = line + (size_t)(st - x0) * 3;
             for (int k = 0; k < len; k++, p += 3) { r += w[k] * p[0]; g += w[k] * p[1]; b += w[k] * p[2]; }
         } else {
-            const uint8_t *p = line + (size_t)(n - 1 - st) * 3;
+            const uint8_t *p = line + (size_t)(n - 1 - st - x0) * 3;
             for (int k = 0; k < len; k++, p -= 3) { r += w[k] * p[0]; g += w[k] * p[1]; b += w[k] * p[2]; }
         }
         out[3 * t] = r; out[3 * t + 1] = g; out[3 * t + 2] = b;
@@ -674,7 +692,7 @@ static void along(const ei_axis *a, const uint8_t *line, int n, int flip, int t0
 }
 
 /* Feeds one stored row y (RGB line of n pixels) under orientation o. */
-static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
+static int rs_feed(ei_rs *s, const uint8_t *line, int n, int x0, int y, int sh, int o) {
     int transposed = o >= 5;
     if (s->ident) {
         /* display size == decoded size: place the pixels (exact, no filter) */
@@ -691,7 +709,7 @@ static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
             int flip = (o == 7 || o == 8);
             int hi = s->lo + s->cap < s->oh ? s->lo + s->cap : s->oh;
             for (int r = s->lo; r < hi; r++) {
-                int x = flip ? n - 1 - r : r;
+                int x = (flip ? n - 1 - r : r) - x0;
                 memcpy(s->acc8 + (size_t)(r % s->cap) * (size_t)s->ow * 3 + 3 * (size_t)c, line + 3 * (size_t)x, 3);
             }
         }
@@ -708,7 +726,7 @@ static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
             if (i1 >= s->lo + s->cap) return -1; /* ring too small: cannot happen when planned */
         }
         if (s->X.first_valid < 0) return 0;
-        along(&s->X, line, n, flip, s->X.first_valid, s->X.last_valid, s->tmp);
+        along(&s->X, line, n, x0, flip, s->X.first_valid, s->X.last_valid, s->tmp);
         for (int i = i0; i <= i1; i++) {
             float *ar = acc_row(s, i);
             if (!ar) continue;
@@ -728,7 +746,7 @@ static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
         int i0 = s->Y.first_valid > s->lo ? s->Y.first_valid : s->lo;
         int i1 = s->Y.last_valid < s->lo + s->cap - 1 ? s->Y.last_valid : s->lo + s->cap - 1;
         if (i0 > i1) return 0;
-        along(&s->Y, line, n, flip, i0, i1, s->tmp);
+        along(&s->Y, line, n, x0, flip, i0, i1, s->tmp);
         for (int i = i0; i <= i1; i++) {
             float *ar = acc_row(s, i);
             for (int j = j0; j <= j1; j++) {
@@ -953,7 +971,7 @@ static effcam_status do_decode(effcam_image *img, ei_src *src, const effcam_deco
     rs.acc = img->tensor; rs.cap = o->out_height; rs.lo = 0; rs.streaming = 0;
     memset(img->tensor, 0, (size_t)o->out_width * (size_t)o->out_height * 3 * sizeof(float));
     int y;
-    while ((y = reader_next(r)) >= 0) rs_feed(&rs, r->rgb, r->ow, y, r->oh, r->orientation);
+    while ((y = reader_next(r)) >= 0) rs_feed(&rs, r->rgb, r->ow, r->x0, y, r->oh, r->orientation);
     if (r->fmt == EFFCAM_IMAGE_JPEG) jpeg_finish_decompress(&img->dj);
     else png_read_end(r->png, NULL);
     ei_tensor_emit te = {&rs, o->background, !(o->flags & EFFCAM_IMG_NO_ROUND)};

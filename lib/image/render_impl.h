@@ -276,12 +276,30 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
         q.rd.img = img; q.rd.src = src; q.rd.arena = &q.work;
         memcpy(q.rd.bg, "\xff\xff\xff", 3);
         st = reader_open(&q.rd, L, no_orient, err);
+        if (st == EFFCAM_OK && tr && q.rd.fmt == EFFCAM_IMAGE_JPEG) {
+            /* a band of display rows is a band of source columns */
+            int hi = lo + cap < Hp ? lo + cap : Hp;
+            int pmin, pmax;
+            if (rs.ident) { pmin = lo; pmax = hi; }
+            else {
+                int a = lo > rs.Y.first_valid ? lo : rs.Y.first_valid;
+                int b = hi - 1 < rs.Y.last_valid ? hi - 1 : rs.Y.last_valid;
+                pmin = a <= b ? rs.Y.start[a] : 0;
+                pmax = pmin;
+                for (int i = a; i <= b; i++)
+                    if (rs.Y.start[i] + rs.Y.len[i] > pmax) pmax = rs.Y.start[i] + rs.Y.len[i];
+            }
+            int flip = r->orientation == 7 || r->orientation == 8;
+            q.rd.crop_lo = flip ? dw - pmax : pmin;
+            q.rd.crop_hi = flip ? dw - pmin : pmax;
+            if (q.rd.crop_hi <= q.rd.crop_lo) { q.rd.crop_lo = 0; q.rd.crop_hi = 0; }
+        }
         if (st == EFFCAM_OK) st = reader_start(&q.rd, dct, err);
         if (st) { reader_close(&q.rd); break; }
         int stop = (!stream && !tr && !vflip) ? rs_last_row_needed(&rs) : INT_MAX;
         int y;
         while ((y = reader_next(&q.rd)) >= 0) {
-            if (rs_feed(&rs, q.rd.rgb, q.rd.ow, y, q.rd.oh, q.rd.orientation) != 0) {
+            if (rs_feed(&rs, q.rd.rgb, q.rd.ow, q.rd.x0, y, q.rd.oh, q.rd.orientation) != 0) {
                 st = ec_fail(err, EFFCAM_E_NOMEM, "resampler ring too small");
                 break;
             }
