@@ -326,6 +326,8 @@ static void test_hostile(void **state) {
                 size_t m = n * (size_t)cut / 12;
                 st = effcam_image_decode_memory(img, d, m, &o, &info, &err);
                 if (st) errs++; else ok++;
+                if (st == EFFCAM_OK) printf("truncated %s at %zu of %zu decoded without error\n", k_gen[k], m, n);
+                assert_int_not_equal(st, EFFCAM_OK); /* a truncated file is an error */
             }
             uint32_t rng = 12345u + (uint32_t)k;
             for (int trial = 0; trial < 40; trial++) {

@@ -944,6 +944,8 @@ static effcam_status do_decode(effcam_image *img, ei_src *src, const effcam_deco
     volatile effcam_status st = EFFCAM_OK;
     img->djerr.target = &img->jb;
     img->msg[0] = 0;
+    img->djerr.msg[0] = 0;
+    src->eof_hit = 0;
     if (setjmp(img->jb)) {
         st = ec_fail(err, EFFCAM_E_IMAGE, "%s",
                      q.rd.fmt == EFFCAM_IMAGE_JPEG ? img->djerr.msg : (img->msg[0] ? img->msg : "libpng error"));
@@ -974,6 +976,11 @@ static effcam_status do_decode(effcam_image *img, ei_src *src, const effcam_deco
     while ((y = reader_next(r)) >= 0) rs_feed(&rs, r->rgb, r->ow, r->x0, y, r->oh, r->orientation);
     if (r->fmt == EFFCAM_IMAGE_JPEG) jpeg_finish_decompress(&img->dj);
     else png_read_end(r->png, NULL);
+    if (src->eof_hit) {
+        /* libjpeg would fill the missing rows with grey: refuse instead */
+        reader_close(r);
+        return ec_fail(err, EFFCAM_E_IMAGE, "JPEG data is truncated");
+    }
     ei_tensor_emit te = {&rs, o->background, !(o->flags & EFFCAM_IMG_NO_ROUND)};
     for (int i = 0; i < o->out_height; i++)
         tensor_emit(&te, i, img->tensor + (size_t)i * (size_t)o->out_width * 3);

@@ -173,6 +173,7 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
     img->cjerr.target = &img->jb;
     img->msg[0] = 0;
     img->djerr.msg[0] = 0; img->cjerr.msg[0] = 0;
+    src->eof_hit = 0;
     if (setjmp(img->jb)) {
         const char *m = img->msg[0] ? img->msg : img->djerr.msg[0] ? img->djerr.msg : img->cjerr.msg;
         st = ec_fail(err, EFFCAM_E_IMAGE, "%s", m);
@@ -311,6 +312,7 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
         int hi = lo + cap < Hp ? lo + cap : Hp;
         rs_evict_to(&rs, hi);
     }
+    if (st == EFFCAM_OK && src->eof_hit) st = ec_fail(err, EFFCAM_E_IMAGE, "JPEG data is truncated");
     if (st) {
         if (enc_started == 2) jpeg_abort_compress(&img->cj);
         ei_jmem_set_image_arena((j_common_ptr)&img->cj, NULL);
