@@ -68,16 +68,23 @@ typedef struct effcam_image_limits {
     int max_width, max_height;   /* largest source side (default 16384 each)     */
     uint64_t max_pixels;         /* decompression-bomb limit (default 40 MP)      */
     uint64_t max_progressive_pixels; /* progressive JPEG: libjpeg keeps the whole
-                                    coefficient image (about 2 bytes per pixel per
-                                    full-resolution component). Default 0 = same
-                                    as max_pixels; UINT64_MAX... not allowed; set
-                                    to 1 to refuse every progressive JPEG.        */
+                                    coefficient image (2 bytes per pixel per
+                                    full-resolution component: 3 B/px for 4:2:0).
+                                    The plan reserves 3 B/px for this many pixels
+                                    (+ padding); a file needing more is refused
+                                    (EFFCAM_E_DIMS). 0 = default 4 MP (capped at
+                                    max_pixels); 1 = refuse every progressive
+                                    JPEG and reserve nothing.                   */
     int max_out_width, max_out_height;       /* largest model tensor (default 300x300) */
     int max_render_width, max_render_height; /* largest rendered panel (one of the
                                     three in side-by-side mode); 0 = no rendering */
-    int render_band_rows;        /* output rows resampled per pass while rendering
-                                    (default 64): more = fewer re-decodes of the
-                                    source for rotated photos, more memory.       */
+    int render_band_rows;        /* render band: this many rows of max_render_width
+                                    float pixels (default 64; at the display size
+                                    the band holds 4x the rows as RGB8). Photos
+                                    whose rows do not arrive in display order
+                                    (EXIF 3..8, interlaced PNG) are decoded once
+                                    per band: more rows = fewer passes, more
+                                    memory.                                      */
 } effcam_image_limits;
 
 /* Exact bytes, computed from limits alone. total = handle + tensor + work. */
@@ -91,8 +98,10 @@ typedef struct effcam_image_plan {
     size_t jpeg_codec_bytes;  /* bound for libjpeg's image pool (non-progressive) */
     size_t jpeg_coef_bytes;   /* bound for progressive coefficient buffers     */
     size_t png_codec_bytes;   /* bound for libpng + zlib while decoding        */
-    size_t outside_bytes;     /* allocated by libjpeg outside the block, once,
-                                 in effcam_image_init() (measured constant)     */
+    size_t outside_bytes;     /* declared bound of what libjpeg's jpeg_create_*
+                                 allocates outside the block, once, in
+                                 effcam_image_init() (measured: 2279 bytes in
+                                 3 mallocs, libjpeg-turbo 2.1.5 x86-64)         */
     effcam_image_limits limits; /* resolved limits                            */
 } effcam_image_plan;
 
@@ -139,13 +148,19 @@ typedef struct effcam_image_info {
     int out_width, out_height;   /* tensor size                                */
     int content_x, content_y, content_w, content_h; /* image inside the tensor
                                     (letterbox); the whole tensor otherwise    */
-    size_t high_water;           /* block bytes touched so far                 */
+    size_t high_water;           /* block bytes touched by this call (from the
+                                    block start: handle + tensor + work used)  */
 } effcam_image_info;
 
-/* Header only: sizes, orientation, kind. Limits are checked. */
+/* Header only: sizes, orientation, kind. Limits are checked. `data` may
+ * be just the file's first bytes (a JPEG succeeds once its frame header is
+ * inside them; a PNG needs its first 33 bytes). */
 effcam_status effcam_image_probe(effcam_image *img, const void *data,
                                  size_t bytes, effcam_image_info *info,
                                  effcam_error *err);
+effcam_status effcam_image_probe_file(effcam_image *img, const char *path,
+                                      effcam_image_info *info,
+                                      effcam_error *err);
 
 /* Decodes, orients, composites, resizes, in one streaming pass, into the
  * handle's tensor: NHWC float, RGB, 0..255, out_height x out_width x 3, ready

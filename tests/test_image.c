@@ -326,6 +326,8 @@ static void test_hostile(void **state) {
                 size_t m = n * (size_t)cut / 12;
                 st = effcam_image_decode_memory(img, d, m, &o, &info, &err);
                 if (st) errs++; else ok++;
+                if (st == EFFCAM_OK) printf("truncated %s at %zu of %zu decoded without error\n", k_gen[k], m, n);
+                assert_int_not_equal(st, EFFCAM_OK); /* a truncated file is an error */
             }
             uint32_t rng = 12345u + (uint32_t)k;
             for (int trial = 0; trial < 40; trial++) {
@@ -359,6 +361,40 @@ static void test_hostile(void **state) {
         effcam_image_plan_bytes(&L, &pl);
         printf("hostile: block high-water %zu of %zu planned\n", effcam_image_high_water(img), pl.total_bytes);
         assert_true(effcam_image_high_water(img) <= pl.total_bytes);
+    }
+    effcam_image_free(img);
+    free(mem);
+}
+
+/* ---- probing ------------------------------------------------------------------- */
+static void test_probe(void **state) {
+    (void)state;
+    if (!have_fixtures()) { skip(); return; }
+    void *mem;
+    effcam_image *img = mk(300, 300, 0, &mem);
+    static const struct { const char *f; int w, h, o, dw, dh; } P[] = {
+        {"orient6.jpg", 64, 96, 6, 96, 64}, {"orient3.jpg", 96, 64, 3, 96, 64}, {"prgba_il.png", 203, 157, 1, 203, 157},
+        {"jprog.jpg", 203, 157, 1, 203, 157}};
+    for (size_t i = 0; i < sizeof P / sizeof *P; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/gen/%s", g_fx, P[i].f);
+        size_t n;
+        uint8_t *d = read_all(p, &n);
+        effcam_image_info info;
+        effcam_error err;
+        for (int part = 0; part < 3; part++) {
+            size_t m = part == 0 ? n : part == 1 ? (n < 1500 ? n : 1500) : 0;
+            effcam_status st = part == 0 ? effcam_image_probe_file(img, p, &info, &err)
+                                         : effcam_image_probe(img, d, part == 1 ? m : n, &info, &err);
+            if (st) printf("probe %s (%zu bytes): %s\n", P[i].f, m, err.message);
+            assert_int_equal(st, EFFCAM_OK);
+            assert_int_equal(info.width, P[i].w);
+            assert_int_equal(info.height, P[i].h);
+            assert_int_equal(info.orientation, P[i].o);
+            assert_int_equal(info.display_width, P[i].dw);
+            assert_int_equal(info.display_height, P[i].dh);
+        }
+        free(d);
     }
     effcam_image_free(img);
     free(mem);
@@ -444,6 +480,54 @@ static void test_render(void **state) {
         free(px); free(ref); free(m.p);
     }
     printf("render: EXIF orientations 1..8 upright, exact\n");
+    {
+        /* again with a tiny band: many passes, each cropped to its columns */
+        effcam_image_limits L2 = {0};
+        L2.max_render_width = 96; L2.max_render_height = 96; L2.render_band_rows = 1;
+        effcam_image_plan p2;
+        effcam_image_plan_bytes(&L2, &p2);
+        void *m2 = aalloc(p2.total_bytes);
+        effcam_image *i2 = NULL;
+        assert_int_equal(effcam_image_init(&L2, m2, p2.total_bytes, &i2, &err), EFFCAM_OK);
+        for (int o = 1; o <= 8; o++) {
+            char p[1200], r[1200];
+            snprintf(p, sizeof p, "%s/gen/orient%d.jpg", g_fx, o);
+            snprintf(r, sizeof r, "%s/ref/orient%d_id.rgb", g_fx, o);
+            for (int rs = 0; rs < 2; rs++) {
+                membuf m = {0};
+                effcam_render_opts r2 = ro;
+                if (rs) { r2.width = 48; r2.height = 32; r2.filter = EFFCAM_FILTER_BILINEAR; }
+                effcam_status st = effcam_image_render_file(i2, p, cam, 4, 5, &r2, mb_write, &m, &info, &err);
+                if (st) printf("banded render orient %d: %s\n", o, err.message);
+                assert_int_equal(st, EFFCAM_OK);
+                int w, h;
+                uint8_t *px = png_decode_mem(&m, &w, &h);
+                assert_non_null(px);
+                if (!rs) {
+                    size_t rn;
+                    uint8_t *ref = read_all(r, &rn);
+                    assert_int_equal(rn, (size_t)w * h * 3);
+                    assert_memory_equal(px, ref, rn);
+                    free(ref);
+                } else {
+                    /* same as the single-pass render of the same size */
+                    membuf m1 = {0};
+                    assert_int_equal(effcam_image_render_file(img, p, cam, 4, 5, &r2, mb_write, &m1, &info, &err), EFFCAM_OK);
+                    int w1, h1;
+                    uint8_t *px1 = png_decode_mem(&m1, &w1, &h1);
+                    assert_int_equal(w1 * h1, w * h);
+                    int mx = 0;
+                    for (int k = 0; k < w * h * 3; k++) if (abs(px[k] - px1[k]) > mx) mx = abs(px[k] - px1[k]);
+                    assert_true(mx <= 1);
+                    free(px1); free(m1.p);
+                }
+                free(px); free(m.p);
+            }
+        }
+        effcam_image_free(i2);
+        free(m2);
+        printf("render: banded (4-row passes, cropped columns) orientations exact too\n");
+    }
     /* a photo with the users' settings, panel and JPEG output, a resized panel */
     const char *photo = NULL;
     char pp[1200];
@@ -519,6 +603,7 @@ int main(void) {
     if (!g_isic[0]) printf("WARNING: ISIC photos not found (EFFCAM_SHARED_DATA=%s); photo tests are SKIPPED\n", s ? s : "(unset)");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_probe),
         cmocka_unit_test(test_identity_generated),
         cmocka_unit_test(test_identity_isic),
         cmocka_unit_test(test_manifest),

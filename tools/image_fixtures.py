@@ -191,6 +191,11 @@ write_png(gen("ppal4_il.png"), idx, 3, 4, interlace=True, plte=plte, trns=bytes(
 write_png(gen("pgray2.png"), (base[:, :, 1] // 64).astype(np.uint8), 0, 2)
 write_png(gen("tiny_il.png"), base[:3, :2], 2, 8, interlace=True)  # passes with no pixels
 
+# CMYK (Adobe, inverted) against Pillow's own CMYK -> RGB conversion
+add(gen("jcmyk.jpg"), np.asarray(Image.open(gen("jcmyk.jpg")).convert("RGB")), "jcmyk_id", 0, 0, 203, 157, 3, 2, tol=1.0)
+add(gen("jgray.jpg"), np.asarray(Image.open(gen("jgray.jpg")).convert("RGB")), "jgray_id", 0, 0, 203, 157, 3, 2, tol=0.0)
+add(gen("ppal.png"), np.asarray(Image.open(gen("ppal.png")).convert("RGB")), "ppal_id", 0, 0, 203, 157, 3, 2, tol=0.0)
+
 # resize references on the generated kinds (Pillow; RGB conversion composited in C the same way)
 for k in ["j420", "j444", "jgray", "jprog", "prgb", "ppal", "pgray"]:
     p = gen(k + (".jpg" if k.startswith("j") else ".png"))

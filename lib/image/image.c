@@ -46,7 +46,8 @@ struct effcam_image {
     uint8_t *block;
     size_t block_bytes;
     void *heap;
-    size_t high;
+    size_t high;       /* this request's high-water (bytes from the block start) */
+    size_t high_all;   /* since init */
     float *tensor;
     int t_h, t_w, have_tensor;
     uint8_t *work;
@@ -276,6 +277,7 @@ effcam_status effcam_image_init(const effcam_image_limits *limits, void *mem, si
     img->tensor = (float *)(b + o); o += plan.tensor_bytes;
     img->work = b + o; img->work_off = o; img->work_bytes = EI_UP(plan.work_bytes);
     img->high = o;
+    img->high_all = o;
 
     if (create_codecs(img, dperm, cperm) != 0) {
         if (heap) free(heap);
@@ -294,7 +296,16 @@ void effcam_image_free(effcam_image *img) {
     if (img->heap) free(img->heap);
 }
 
-size_t effcam_image_high_water(const effcam_image *img) { return img ? img->high : 0; }
+size_t effcam_image_high_water(const effcam_image *img) {
+    if (!img) return 0;
+    return img->high > img->high_all ? img->high : img->high_all;
+}
+
+/* Starts a request: its high-water restarts at the fixed part. */
+static void req_begin(effcam_image *img) {
+    if (img->high > img->high_all) img->high_all = img->high;
+    img->high = img->work_off;
+}
 
 const float *effcam_image_tensor(const effcam_image *img, int *height, int *width) {
     if (!img || !img->have_tensor) return NULL;
@@ -322,6 +333,8 @@ typedef struct ei_reader {
     uint8_t *rgb; /* full-width RGB row */
     int row_y;
     int started;
+    int crop_lo, crop_hi; /* requested decoded columns (JPEG), 0,0 = all */
+    int x0, cw;           /* rows hold decoded columns [x0, x0 + cw) */
 } ei_reader;
 
 static effcam_image_format sniff(const uint8_t *p, size_t n) {
@@ -368,6 +381,14 @@ static effcam_status reader_open(ei_reader *r, const effcam_image_limits *L, uns
         if ((uint64_t)pw * ph > L->max_pixels)
             return ec_fail(err, EFFCAM_E_DIMS, "PNG %ux%u = %llu pixels exceeds the limit %llu (decompression bomb?)",
                            pw, ph, (unsigned long long)pw * ph, (unsigned long long)L->max_pixels);
+    }
+    if (r->fmt == EFFCAM_IMAGE_PNG) {
+        static const int nch[7] = {1, 0, 3, 1, 2, 0, 4};
+        r->w = (int)(head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19]);
+        r->h = (int)(head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23]);
+        r->depth = head[24];
+        r->comps = head[25] < 7 ? nch[head[25]] : 0;
+        r->interlaced = head[28] != 0;
     }
     if (ei_src_rewind(r->src) != 0) return ec_fail(err, EFFCAM_E_IO, "cannot rewind the image file");
     r->orientation = 1;
@@ -451,6 +472,20 @@ static effcam_status reader_start(ei_reader *r, int dct, effcam_error *err) {
         c->buffered_image = FALSE;
         jpeg_start_decompress(c);
         r->ow = (int)c->output_width; r->oh = (int)c->output_height;
+        r->x0 = 0; r->cw = r->ow;
+        if (r->crop_hi > r->crop_lo && (r->crop_lo > 0 || r->crop_hi < r->ow)) {
+            /* Only these columns: libjpeg-turbo widens to iMCU edges and
+             * skips the IDCT / upsampling / colour conversion elsewhere. */
+            /* One iMCU of margin each side: at a crop edge the fancy
+             * (triangle) chroma upsampling lacks its neighbour and the edge
+             * pixels would differ from a full decode. */
+            int mg = c->max_h_samp_factor * (int)c->min_DCT_scaled_size;
+            int clo = r->crop_lo - mg < 0 ? 0 : r->crop_lo - mg;
+            int chi = r->crop_hi + mg > r->ow ? r->ow : r->crop_hi + mg;
+            JDIMENSION xo = (JDIMENSION)clo, wd = (JDIMENSION)(chi - clo);
+            jpeg_crop_scanline(c, &xo, &wd);
+            r->x0 = (int)xo; r->cw = (int)wd;
+        }
         r->raw = ei_arena_alloc(r->arena, (size_t)r->ow * 4 + 64);
     } else {
         png_structp p = r->png;
@@ -462,6 +497,7 @@ static effcam_status reader_start(ei_reader *r, int dct, effcam_error *err) {
         if (png_get_rowbytes(p, r->pinfo) != (size_t)r->w * 4)
             return ec_fail(err, EFFCAM_E_IMAGE, "unexpected PNG row format");
         r->ow = r->w; r->oh = r->h;
+        r->x0 = 0; r->cw = r->ow;
         r->raw = ei_arena_alloc(r->arena, (size_t)r->ow * 4 + 64);
         r->pass = 0; r->pass_row = 0;
         r->pass_rows = r->interlaced ? (int)PNG_PASS_ROWS((png_uint_32)r->h, 0) : r->h;
@@ -490,7 +526,7 @@ static int reader_next(ei_reader *r) {
         jpeg_read_scanlines(c, &row, 1);
         if (r->cmyk) {
             /* Adobe CMYK/YCCK is stored inverted: R = C'K'/255 (C' = 255 - C). */
-            for (int x = 0; x < r->ow; x++) {
+            for (int x = 0; x < r->cw; x++) {
                 unsigned cc = r->raw[4 * x], m = r->raw[4 * x + 1], yy = r->raw[4 * x + 2], k = r->raw[4 * x + 3];
                 if (!r->inverted) { cc = 255 - cc; m = 255 - m; yy = 255 - yy; k = 255 - k; }
                 r->rgb[3 * x] = (uint8_t)((cc * k + 127) / 255);
@@ -594,6 +630,8 @@ typedef struct ei_rs {
     float *acc;     /* cap rows x ow x 3 */
     int cap, lo;    /* rows [lo, lo + cap) live */
     int streaming;
+    int ident;      /* render at the display size: rows copied as RGB8 (acc8) */
+    uint8_t *acc8;
     float *tmp;
     ei_emit_fn emit;
     void *ectx;
@@ -617,6 +655,15 @@ static inline float *acc_row(ei_rs *s, int i) {
 }
 
 static void rs_evict_to(ei_rs *s, int upto) {
+    if (s->ident) {
+        while (s->lo < upto && s->lo < s->oh) {
+            const uint8_t *q = s->acc8 + (size_t)(s->lo % s->cap) * (size_t)s->ow * 3;
+            for (size_t k = 0; k < (size_t)s->ow * 3; k++) s->tmp[k] = q[k];
+            s->emit(s->ectx, s->lo, s->tmp);
+            s->lo++;
+        }
+        return;
+    }
     while (s->lo < upto && s->lo < s->oh) {
         float *row = s->acc + (size_t)(s->lo % s->cap) * (size_t)s->ow * 3;
         s->emit(s->ectx, s->lo, row);
@@ -626,17 +673,18 @@ static void rs_evict_to(ei_rs *s, int upto) {
 }
 
 /* Along-axis filter of one line: px(k) = line[(flip ? n-1-k : k) * 3 + ch]. */
-static void along(const ei_axis *a, const uint8_t *line, int n, int flip, int t0, int t1, float *out) {
+/* line holds positions [x0, ...) of an n-long line. */
+static void along(const ei_axis *a, const uint8_t *line, int n, int x0, int flip, int t0, int t1, float *out) {
     for (int t = t0; t <= t1; t++) {
         float r = 0, g = 0, b = 0;
         int len = a->len[t];
         const float *w = a->coef + a->coff[t];
         int st = a->start[t];
         if (!flip) {
-            const uint8_t *p = line + (size_t)st * 3;
+            const uint8_t *p = line + (size_t)(st - x0) * 3;
             for (int k = 0; k < len; k++, p += 3) { r += w[k] * p[0]; g += w[k] * p[1]; b += w[k] * p[2]; }
         } else {
-            const uint8_t *p = line + (size_t)(n - 1 - st) * 3;
+            const uint8_t *p = line + (size_t)(n - 1 - st - x0) * 3;
             for (int k = 0; k < len; k++, p -= 3) { r += w[k] * p[0]; g += w[k] * p[1]; b += w[k] * p[2]; }
         }
         out[3 * t] = r; out[3 * t + 1] = g; out[3 * t + 2] = b;
@@ -644,8 +692,29 @@ static void along(const ei_axis *a, const uint8_t *line, int n, int flip, int t0
 }
 
 /* Feeds one stored row y (RGB line of n pixels) under orientation o. */
-static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
+static int rs_feed(ei_rs *s, const uint8_t *line, int n, int x0, int y, int sh, int o) {
     int transposed = o >= 5;
+    if (s->ident) {
+        /* display size == decoded size: place the pixels (exact, no filter) */
+        if (!transposed) {
+            int r = (o == 3 || o == 4) ? sh - 1 - y : y;
+            int flip = (o == 2 || o == 3);
+            if (s->streaming) rs_evict_to(s, r);
+            if (r < s->lo || r >= s->lo + s->cap) return s->streaming ? -1 : 0;
+            uint8_t *d = s->acc8 + (size_t)(r % s->cap) * (size_t)s->ow * 3;
+            if (!flip) memcpy(d, line, (size_t)n * 3);
+            else for (int x = 0; x < n; x++) memcpy(d + 3 * x, line + 3 * (n - 1 - x), 3);
+        } else {
+            int c = (o == 6 || o == 7) ? sh - 1 - y : y;
+            int flip = (o == 7 || o == 8);
+            int hi = s->lo + s->cap < s->oh ? s->lo + s->cap : s->oh;
+            for (int r = s->lo; r < hi; r++) {
+                int x = (flip ? n - 1 - r : r) - x0;
+                memcpy(s->acc8 + (size_t)(r % s->cap) * (size_t)s->ow * 3 + 3 * (size_t)c, line + 3 * (size_t)x, 3);
+            }
+        }
+        return 0;
+    }
     if (!transposed) {
         int r = (o == 3 || o == 4) ? sh - 1 - y : y;
         int flip = (o == 2 || o == 3);
@@ -657,7 +726,7 @@ static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
             if (i1 >= s->lo + s->cap) return -1; /* ring too small: cannot happen when planned */
         }
         if (s->X.first_valid < 0) return 0;
-        along(&s->X, line, n, flip, s->X.first_valid, s->X.last_valid, s->tmp);
+        along(&s->X, line, n, x0, flip, s->X.first_valid, s->X.last_valid, s->tmp);
         for (int i = i0; i <= i1; i++) {
             float *ar = acc_row(s, i);
             if (!ar) continue;
@@ -677,7 +746,7 @@ static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
         int i0 = s->Y.first_valid > s->lo ? s->Y.first_valid : s->lo;
         int i1 = s->Y.last_valid < s->lo + s->cap - 1 ? s->Y.last_valid : s->lo + s->cap - 1;
         if (i0 > i1) return 0;
-        along(&s->Y, line, n, flip, i0, i1, s->tmp);
+        along(&s->Y, line, n, x0, flip, i0, i1, s->tmp);
         for (int i = i0; i <= i1; i++) {
             float *ar = acc_row(s, i);
             for (int j = j0; j <= j1; j++) {
@@ -693,6 +762,7 @@ static int rs_feed(ei_rs *s, const uint8_t *line, int n, int y, int sh, int o) {
 
 /* Last stored row a band [lo, lo+cap) needs, for non-transposed, non-vflip. */
 static int rs_last_row_needed(const ei_rs *s) {
+    if (s->ident) return s->lo + s->cap - 1;
     int last = s->lo + s->cap - 1;
     if (last > s->Y.last_valid) last = s->Y.last_valid;
     if (last < 0 || last < s->Y.first_valid) return -1;
@@ -751,16 +821,43 @@ static void mem_src(ei_src *s, effcam_image *img, const void *data, size_t bytes
 static effcam_status do_probe(effcam_image *img, ei_src *src, effcam_image_info *info, effcam_error *err) {
     ei_req q;
     memset(&q, 0, sizeof q);
+    req_begin(img);
     ei_arena_init(&q.work, img->work, img->work_bytes, img->work_off, &img->high);
     q.rd.img = img; q.rd.src = src; q.rd.arena = &q.work;
     volatile effcam_status st = EFFCAM_OK;
     img->djerr.target = &img->jb;
     if (setjmp(img->jb)) {
         ei_reader *r = &q.rd;
+        j_decompress_ptr c = &img->dj;
+        if (r->fmt == EFFCAM_IMAGE_JPEG && c->image_width > 0 && c->image_height > 0 && c->num_components > 0) {
+            /* The data ended (e.g. only the file's head was given) after
+             * the frame header: the header facts are known. */
+            const effcam_image_limits *L = &img->plan.limits;
+            r->w = (int)c->image_width; r->h = (int)c->image_height;
+            r->comps = c->num_components; r->depth = 8;
+            r->progressive = c->progressive_mode ? 1 : 0;
+            if (img->exif_seen) r->orientation = exif_orientation(img->exif, img->exif_len);
+            st = EFFCAM_OK;
+            if (r->w > L->max_width || r->h > L->max_height ||
+                (uint64_t)r->w * (uint64_t)r->h > L->max_pixels)
+                st = ec_fail(err, EFFCAM_E_DIMS, "image %dx%d exceeds the limits", r->w, r->h);
+            if (info) { memset(info, 0, sizeof *info); fill_info(r, info); info->high_water = img->high; }
+            reader_close(r);
+            if (st == EFFCAM_OK) ec_ok(err);
+            return st;
+        }
+        if (r->fmt == EFFCAM_IMAGE_PNG && r->w > 0 && r->h > 0) {
+            /* IHDR was read and checked; the rest of the data is not needed */
+            if (info) { memset(info, 0, sizeof *info); fill_info(r, info); info->high_water = img->high; }
+            reader_close(r);
+            ec_ok(err);
+            return EFFCAM_OK;
+        }
         st = ec_fail(err, EFFCAM_E_IMAGE, "%s", r->fmt == EFFCAM_IMAGE_JPEG ? img->djerr.msg : img->msg);
         reader_close(r);
         return st;
     }
+    img->dj.image_width = 0; img->dj.image_height = 0; img->dj.num_components = 0;
     st = reader_open(&q.rd, &img->plan.limits, 0, err);
     if (info) { memset(info, 0, sizeof *info); fill_info(&q.rd, info); info->high_water = img->high; }
     reader_close(&q.rd);
@@ -774,6 +871,17 @@ effcam_status effcam_image_probe(effcam_image *img, const void *data, size_t byt
     ei_src s;
     mem_src(&s, img, data, bytes);
     return do_probe(img, &s, info, err);
+}
+
+effcam_status effcam_image_probe_file(effcam_image *img, const char *path, effcam_image_info *info,
+                                      effcam_error *err) {
+    if (!img || !path) return ec_fail(err, EFFCAM_E_ARG, "NULL argument");
+    ei_src s;
+    effcam_status st = open_file_src(&s, img, path, err);
+    if (st) return st;
+    st = do_probe(img, &s, info, err);
+    close(s.fd);
+    return st;
 }
 
 /* ---- decode ------------------------------------------------------------------------ */
@@ -827,6 +935,7 @@ static effcam_status do_decode(effcam_image *img, ei_src *src, const effcam_deco
     img->have_tensor = 0;
     ei_req q;
     memset(&q, 0, sizeof q);
+    req_begin(img);
     ei_arena_init(&q.work, img->work, img->work_bytes, img->work_off, &img->high);
     q.rd.img = img; q.rd.src = src; q.rd.arena = &q.work;
     memcpy(q.rd.bg, o->background, 3);
@@ -835,6 +944,8 @@ static effcam_status do_decode(effcam_image *img, ei_src *src, const effcam_deco
     volatile effcam_status st = EFFCAM_OK;
     img->djerr.target = &img->jb;
     img->msg[0] = 0;
+    img->djerr.msg[0] = 0;
+    src->eof_hit = 0;
     if (setjmp(img->jb)) {
         st = ec_fail(err, EFFCAM_E_IMAGE, "%s",
                      q.rd.fmt == EFFCAM_IMAGE_JPEG ? img->djerr.msg : (img->msg[0] ? img->msg : "libpng error"));
@@ -862,9 +973,14 @@ static effcam_status do_decode(effcam_image *img, ei_src *src, const effcam_deco
     rs.acc = img->tensor; rs.cap = o->out_height; rs.lo = 0; rs.streaming = 0;
     memset(img->tensor, 0, (size_t)o->out_width * (size_t)o->out_height * 3 * sizeof(float));
     int y;
-    while ((y = reader_next(r)) >= 0) rs_feed(&rs, r->rgb, r->ow, y, r->oh, r->orientation);
+    while ((y = reader_next(r)) >= 0) rs_feed(&rs, r->rgb, r->ow, r->x0, y, r->oh, r->orientation);
     if (r->fmt == EFFCAM_IMAGE_JPEG) jpeg_finish_decompress(&img->dj);
     else png_read_end(r->png, NULL);
+    if (src->eof_hit) {
+        /* libjpeg would fill the missing rows with grey: refuse instead */
+        reader_close(r);
+        return ec_fail(err, EFFCAM_E_IMAGE, "JPEG data is truncated");
+    }
     ei_tensor_emit te = {&rs, o->background, !(o->flags & EFFCAM_IMG_NO_ROUND)};
     for (int i = 0; i < o->out_height; i++)
         tensor_emit(&te, i, img->tensor + (size_t)i * (size_t)o->out_width * 3);

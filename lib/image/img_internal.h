@@ -36,6 +36,7 @@ typedef struct ei_src {
     uint8_t *buf;           /* file read buffer (in the block) */
     size_t buf_size;
     int failed;             /* read error (not EOF) */
+    int eof_hit;            /* the JPEG decoder asked for data past the end */
 } ei_src;
 #define EI_SRC_BUF 16384u
 size_t ei_src_read(ei_src *s, uint8_t *dst, size_t n);

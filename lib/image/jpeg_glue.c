@@ -263,6 +263,7 @@ static boolean ei_js_fill(j_decompress_ptr cinfo) {
     /* Truncated: a fake EOI, as libjpeg's own managers do (warning counted). */
     static const JOCTET eoi[2] = {0xFF, JPEG_EOI};
     cinfo->err->num_warnings++;
+    j->s->eof_hit = 1;
     j->pub.next_input_byte = eoi;
     j->pub.bytes_in_buffer = 2;
     return TRUE;

@@ -159,6 +159,7 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
         return ec_fail(err, EFFCAM_E_ARG, "bad render options");
     ei_req q;
     memset(&q, 0, sizeof q);
+    req_begin(img);
     ei_arena_init(&q.work, img->work, img->work_bytes, img->work_off, &img->high);
     q.rd.img = img; q.rd.src = src; q.rd.arena = &q.work;
     ei_rs rs;
@@ -172,6 +173,7 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
     img->cjerr.target = &img->jb;
     img->msg[0] = 0;
     img->djerr.msg[0] = 0; img->cjerr.msg[0] = 0;
+    src->eof_hit = 0;
     if (setjmp(img->jb)) {
         const char *m = img->msg[0] ? img->msg : img->djerr.msg[0] ? img->djerr.msg : img->cjerr.msg;
         st = ec_fail(err, EFFCAM_E_IMAGE, "%s", m);
@@ -203,14 +205,23 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
     ei_geom g = {Wp, Hp, 0, 0};
     st = build_axes(&rs, &q.work, &geo, Wp, Hp, &g, o->filter, err);
     if (st) return st;
-    int cap = L->render_band_rows;
+    /* The band: render_band_rows x max_render_width float pixels planned;
+     * a narrower panel gets more rows, and at the display size (no filter)
+     * the rows are RGB8: four times as many. */
+    size_t band_bytes = (size_t)L->render_band_rows * (size_t)L->max_render_width * 3 * sizeof(float);
+    rs.ident = (Wp == W && Hp == H && dct == 8 && !r->interlaced);
+    size_t rowb = (size_t)Wp * 3 * (rs.ident ? 1 : sizeof(float));
+    size_t capz = band_bytes / rowb;
+    if (capz > (size_t)Hp) capz = (size_t)Hp;
+    int cap = (int)capz;
     rs.cap = cap;
-    rs.acc = ei_arena_alloc(&q.work, (size_t)cap * (size_t)Wp * 3 * sizeof(float));
+    rs.acc = ei_arena_alloc(&q.work, band_bytes);
+    rs.acc8 = (uint8_t *)rs.acc;
     R.panel = (o->flags & EFFCAM_RENDER_PANEL) ? 1 : 0;
     R.row = ei_arena_alloc(&q.work, (size_t)Wp * 3 * (R.panel ? 3 : 1));
     R.lut = ei_arena_alloc(&q.work, 256 * 3);
     if (!rs.acc || !R.row || !R.lut) return ec_fail(err, EFFCAM_E_NOMEM, "plan exceeded (render buffers)");
-    memset(rs.acc, 0, (size_t)cap * (size_t)Wp * 3 * sizeof(float));
+    memset(rs.acc, 0, band_bytes);
     cmap_lut(o->cmap, R.lut);
     R.Wp = Wp; R.Hp = Hp; R.rs = &rs;
     R.cscale = 1.f;
@@ -256,7 +267,8 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
     /* 4. passes over the source */
     size_t mark = q.work.top;
     int vflip = r->orientation == 3 || r->orientation == 4;
-    int stream = !tr && !vflip && rs.Y.ov <= cap;
+    /* one pass when rows arrive in display order; otherwise bands */
+    int stream = !tr && !vflip && !r->interlaced && (rs.ident || rs.Y.ov <= cap);
     for (int lo = 0; lo < Hp; lo += cap) {
         rs.lo = lo;
         rs.streaming = stream;
@@ -265,12 +277,30 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
         q.rd.img = img; q.rd.src = src; q.rd.arena = &q.work;
         memcpy(q.rd.bg, "\xff\xff\xff", 3);
         st = reader_open(&q.rd, L, no_orient, err);
+        if (st == EFFCAM_OK && tr && q.rd.fmt == EFFCAM_IMAGE_JPEG) {
+            /* a band of display rows is a band of source columns */
+            int hi = lo + cap < Hp ? lo + cap : Hp;
+            int pmin, pmax;
+            if (rs.ident) { pmin = lo; pmax = hi; }
+            else {
+                int a = lo > rs.Y.first_valid ? lo : rs.Y.first_valid;
+                int b = hi - 1 < rs.Y.last_valid ? hi - 1 : rs.Y.last_valid;
+                pmin = a <= b ? rs.Y.start[a] : 0;
+                pmax = pmin;
+                for (int i = a; i <= b; i++)
+                    if (rs.Y.start[i] + rs.Y.len[i] > pmax) pmax = rs.Y.start[i] + rs.Y.len[i];
+            }
+            int flip = r->orientation == 7 || r->orientation == 8;
+            q.rd.crop_lo = flip ? dw - pmax : pmin;
+            q.rd.crop_hi = flip ? dw - pmin : pmax;
+            if (q.rd.crop_hi <= q.rd.crop_lo) { q.rd.crop_lo = 0; q.rd.crop_hi = 0; }
+        }
         if (st == EFFCAM_OK) st = reader_start(&q.rd, dct, err);
         if (st) { reader_close(&q.rd); break; }
         int stop = (!stream && !tr && !vflip) ? rs_last_row_needed(&rs) : INT_MAX;
         int y;
         while ((y = reader_next(&q.rd)) >= 0) {
-            if (rs_feed(&rs, q.rd.rgb, q.rd.ow, y, q.rd.oh, q.rd.orientation) != 0) {
+            if (rs_feed(&rs, q.rd.rgb, q.rd.ow, q.rd.x0, y, q.rd.oh, q.rd.orientation) != 0) {
                 st = ec_fail(err, EFFCAM_E_NOMEM, "resampler ring too small");
                 break;
             }
@@ -282,6 +312,7 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
         int hi = lo + cap < Hp ? lo + cap : Hp;
         rs_evict_to(&rs, hi);
     }
+    if (st == EFFCAM_OK && src->eof_hit) st = ec_fail(err, EFFCAM_E_IMAGE, "JPEG data is truncated");
     if (st) {
         if (enc_started == 2) jpeg_abort_compress(&img->cj);
         ei_jmem_set_image_arena((j_common_ptr)&img->cj, NULL);
