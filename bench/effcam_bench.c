@@ -240,6 +240,9 @@ int main(int argc, char **argv) {
     }
     double first_to_result_ms = bench_now_ms() - t_start;
     bench_stats pred = bench_stats_of(lat, runs);
+    double *pred_lat = malloc(sizeof(double) * (size_t)runs); /* sorted copy for --json */
+    if (!pred_lat) { fprintf(stderr, "effcam-bench: out of memory\n"); return 1; }
+    memcpy(pred_lat, lat, sizeof(double) * (size_t)runs);
     int top1 = 0;
     float p1 = 0;
     effcam_top_k(ctx, 1, &top1, &p1);
@@ -344,6 +347,9 @@ int main(int argc, char **argv) {
         printf(", \"load_ms\": %.3f, \"start_to_result_ms\": %.3f", load_ms, first_to_result_ms);
         printf(", \"predict\": {\"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, \"mean_ms\": %.4f, \"max_ms\": %.4f}",
                pred.median, pred.min, pred.p90, pred.mean, pred.max);
+        printf(", \"predict_ms\": [");
+        for (int r = 0; r < runs; r++) printf("%s%.4f", r ? ", " : "", pred_lat[r]);
+        printf("]");
         printf(", \"top1\": %d, \"top1_prob\": %.6g", top1, p1);
         printf(", \"plan\": {\"total_bytes\": %zu, \"model_bytes\": %zu, \"weights_bytes\": %zu, \"workspace_bytes\": %zu, "
                "\"activation_bytes\": %zu, \"scratch_bytes\": %zu, \"high_water\": %zu}",
@@ -449,6 +455,7 @@ int main(int argc, char **argv) {
                         100.0 * flops / (pred.median * 1e6) / fma_gflops);
     }
     free(prof);
+    free(pred_lat);
     free(img);
     free(lat);
     free(lat2);

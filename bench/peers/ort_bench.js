@@ -60,7 +60,7 @@ async function main() {
   const res = {
     tool: 'ort', version: require('onnxruntime-node/package.json').version, node: process.version,
     model, h, w, threads, runs, warmup, load_ms: loadMs, start_to_result_ms: startToResult,
-    predict: stats(lat), top1: arg1, peak_rss_bytes: hwm(),
+    predict: stats(lat), predict_ms: lat, top1: arg1, peak_rss_bytes: hwm(),
   };
   process.stdout.write(JSON.stringify(res) + '\n');
 }

@@ -79,7 +79,7 @@ def main():
         "tool": "torch", "version": torch.__version__, "model": a.model, "h": h, "w": w,
         "threads": a.threads, "torch_threads": torch.get_num_threads(), "runs": a.runs,
         "warmup": a.warmup, "channels_last": a.channels_last, "load_ms": load_ms,
-        "start_to_result_ms": start_to_result, "predict": stats(lat), "top1": int(y[0].argmax()),
+        "start_to_result_ms": start_to_result, "predict": stats(lat), "predict_ms": lat, "top1": int(y[0].argmax()),
         "peak_rss_bytes": hwm(), "blas_mapped": blas_in_maps(), "blas_config": blas_line,
         "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""),
     }))
