@@ -43,6 +43,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("jsonl")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--note", default=None, help="replaces the run's note (BENCH_NOTE / --note of run_all.sh)")
     a = ap.parse_args()
     machine, lat, extras = {}, defaultdict(list), {}
     with open(a.jsonl) as fh:
@@ -58,6 +59,8 @@ def main():
                 lat[(tag["model"], tag["threads"], tag["tool"])].append((tag["round"], res))
             elif tag["kind"] == "extras":
                 extras[(tag["model"], tag["threads"])] = (tag, res)
+    if a.note is not None:
+        machine["note"] = a.note
     models = [m for m in ORDER if any(k[0] == m for k in lat) or any(k[0] == m for k in extras)]
     peak = {}
     for (m, t), (tag, res) in extras.items():
