@@ -86,7 +86,10 @@ static effcam_status plan_sizes(const uint8_t *file, const ec_layout *L, const e
     return EFFCAM_OK;
 }
 
-#define EC_MAX_BUFS (ECW_MAX_OPS + 1 + EC_BUF_EXTRA_COUNT)
+/* The planner's buffer table lives on the stack while planning: 32 bytes per
+ * buffer, ec_plan_nbufs() buffers (<= 4 per op + 8; <= 1024 ops), sized to
+ * the model at hand. */
+#pragma GCC diagnostic ignored "-Wvla"
 
 effcam_status effcam_plan_memory(const void *file, size_t file_bytes, const effcam_spec *spec, unsigned flags,
                                  effcam_plan *plan, effcam_error *err) {
@@ -97,7 +100,7 @@ effcam_status effcam_plan_memory(const void *file, size_t file_bytes, const effc
     effcam_status st = ec_validate(file, file_bytes, 0, &L, err);
     if (st) return st;
     if ((st = resolve(file, &L, spec, &r, err))) return st;
-    ec_buf bufs[EC_MAX_BUFS];
+    ec_buf bufs[ec_plan_nbufs(&L, r.mode)];
     return plan_sizes(file, &L, NULL, &r, flags, plan, bufs, err);
 }
 
@@ -170,9 +173,9 @@ effcam_status effcam_workspace_bytes(const effcam_model *model, const effcam_spe
     if (!model || !bytes) return ec_fail(err, EFFCAM_E_ARG, "model and bytes must not be NULL");
     ec_plan_req r;
     effcam_plan p;
-    ec_buf bufs[EC_MAX_BUFS];
     effcam_status st = resolve(model->file, &model->L, spec, &r, err);
     if (st) return st;
+    ec_buf bufs[ec_plan_nbufs(&model->L, r.mode)];
     if ((st = plan_sizes(model->file, &model->L, model->ops, &r, EFFCAM_LOAD_IN_PLACE, &p, bufs, err))) return st;
     *bytes = p.workspace_bytes;
     return EFFCAM_OK;
@@ -185,9 +188,9 @@ effcam_status effcam_ctx_init(const effcam_model *model, const effcam_spec *spec
     *ctx = NULL;
     ec_plan_req r;
     effcam_plan p;
-    ec_buf bufs[EC_MAX_BUFS];
     effcam_status st = resolve(model->file, &model->L, spec, &r, err);
     if (st) return st;
+    ec_buf bufs[ec_plan_nbufs(&model->L, r.mode)];
     if ((st = plan_sizes(model->file, &model->L, model->ops, &r, EFFCAM_LOAD_IN_PLACE, &p, bufs, err))) return st;
     void *heap = NULL;
     if (!mem) {
@@ -269,10 +272,10 @@ effcam_status effcam_load_memory(const void *file, size_t file_bytes, const effc
     ec_layout L;
     ec_plan_req r;
     effcam_plan p;
-    ec_buf bufs[EC_MAX_BUFS];
     effcam_status st = ec_validate(file, file_bytes, !(flags & EFFCAM_LOAD_NO_CHECKSUM), &L, err);
     if (st) return st;
     if ((st = resolve(file, &L, spec, &r, err))) return st;
+    ec_buf bufs[ec_plan_nbufs(&L, r.mode)];
     if ((st = plan_sizes(file, &L, NULL, &r, flags, &p, bufs, err))) return st;
     uint8_t *a = NULL;
     void *heap;
@@ -332,10 +335,14 @@ effcam_status effcam_load_file(const char *path, const effcam_spec *spec, unsign
     ec_layout L, L2;
     ec_plan_req r;
     effcam_plan p;
-    ec_buf bufs[EC_MAX_BUFS];
     st = ec_validate(map, bytes, 0, &L, err);
     if (!st) st = resolve(map, &L, spec, &r, err);
-    if (!st) st = plan_sizes(map, &L, NULL, &r, flags, &p, bufs, err);
+    if (st) {
+        munmap(map, bytes);
+        return st;
+    }
+    ec_buf bufs[ec_plan_nbufs(&L, r.mode)];
+    st = plan_sizes(map, &L, NULL, &r, flags, &p, bufs, err);
     munmap(map, bytes);
     if (st) return st;
     uint8_t *a = NULL;

@@ -20,7 +20,7 @@
 #define ECW_NONE 0xFFFFFFFFu /* "no string / no tensor" as u32 */
 
 /* Limits the reader enforces (hostile files). */
-#define ECW_MAX_OPS 2048u
+#define ECW_MAX_OPS 1024u
 #define ECW_MAX_TENSORS 16384u
 #define ECW_MAX_TAPS 8192u
 #define ECW_MAX_LABELS 100000u

@@ -90,10 +90,11 @@ def check_model(name, model, hw, sizes, tmpdir, arch=None, export=None):
     return rows
 
 
-def print_rows(rows):
-    print("%-22s %-8s %4s %5s %8s %10s %10s %-26s %10s %5s %10s" % (
+def print_rows(rows, header=True):
+    if header:
+        print("%-22s %-8s %4s %5s %8s %10s %10s %-26s %10s %5s %10s" % (
         "model", "input", "ops", "taps", "checked", "logits", "worst tap", "(name)", "f16/f32", "top1",
-        "ecw bytes"))
+            "ecw bytes"))
     for r in rows:
         print("%-22s %-8s %4d %5d %8d %10.2e %10.2e %-26s %10.2e %5s %10d" % (
             r["model"], r["hw"], r["ops"], r["taps"], r["checked"], r["logits"], r["tap"],
@@ -163,7 +164,9 @@ def main(argv=None):
             crop = ex.eval_transform(arch)[0]
             rs = check_model(name, model, hw or (crop, crop), sizes, tmp, arch=arch)
         rows += rs
+        print_rows(rs, header=len(rows) == len(rs))
         print("  %s: %.1fs" % (name, time.time() - t0), flush=True)
+    print()
     print_rows(rows)
     bad = any(r["logits"] > a.tol or r["tap"] > a.tol for r in rows)
     print("total %.1fs; %s (tol %.0e)" % (time.time() - T0, "FAIL" if bad else "all within tolerance", a.tol))

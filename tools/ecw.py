@@ -84,8 +84,13 @@ class EcwWriter:
         a = np.asarray(arr)
         if a.ndim < 1 or a.ndim > 4:
             raise ValueError("tensor rank must be 1..4")
+        if not np.all(np.isfinite(a)):
+            raise ValueError("tensor %r has non-finite values" % name)
         if dtype == "f16":
-            data = a.astype(np.float16).astype("<f2").tobytes()
+            h = a.astype(np.float16)
+            if not np.all(np.isfinite(h)):
+                raise ValueError("tensor %r overflows fp16 (max |x| = %g)" % (name, float(np.abs(a).max())))
+            data = h.astype("<f2").tobytes()
             dt = F16
         else:
             data = a.astype(np.float32).astype("<f4").tobytes()

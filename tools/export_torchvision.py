@@ -373,7 +373,7 @@ class _Exporter:
         self.w = w
 
     def tap(self, path, value, kind=ecw.TAP_OUTPUT):
-        if path:
+        if path and value > 0:  # value 0 is the input image: not a tap
             self.w.tap(path, value, kind)
 
     def unsupported(self, path, mod):

@@ -42,6 +42,12 @@ MODELS = [
     ("efficientnet_v2_s_c7", "efficientnet_v2_s", 7, (300, 300), [(300, 300)], (300, 300), "isic7"),
 ]
 ISIC_FILES = ["ISIC_000000%d.jpg" % i for i in range(5)]
+try:
+    import PIL
+    PIL_VERSION = PIL.__version__
+except Exception:  # pragma: no cover
+    PIL_VERSION = "?"
+
 
 
 def manifest_doc():
@@ -60,6 +66,12 @@ def manifest_doc():
                 "no upsampling, no normalisation",
         "kind": "'ref' (full references) or 'isic' (photo stretched with PIL bilinear to hw; "
                 "acceptance: same top-1 as class32, max |probs - probs32| <= 5e-3)",
+        "isic *_hp": "isic cases also hold input_hp / logits16_hp / probs16_hp / logits32_hp / "
+                     "probs32_hp / class32_hp: the same photo stretched with plain half-pixel "
+                     "bilinear WITHOUT antialiasing (what effcam_predict_rgb8 does) from PIL's "
+                     "decode (jpeg_decoded.sum_u8 = sum of the decoded RGB bytes, to check the "
+                     "C decoder gives the same pixels). PIL's bilinear antialiases when "
+                     "downscaling, so input and input_hp differ by ~1 grey level on average.",
     }
 
 
@@ -78,6 +90,22 @@ def isic_image(fname, hw, isic_dir=None):
         return None
     im = Image.open(p).convert("RGB").resize((hw[1], hw[0]), Image.BILINEAR)
     return np.asarray(im, dtype=np.float32)
+
+
+def decoded_photo(fname, isic_dir=None):
+    """PIL's RGB decode of the photo (float32 [h,w,3]) and the sum of its bytes."""
+    from PIL import Image
+    d = isic_dir or os.environ.get("EFFCAM_ISIC_DIR", ex.DEFAULT_ISIC)
+    a = np.asarray(Image.open(os.path.join(d, fname)).convert("RGB"))
+    return a.astype(np.float32), int(a.astype(np.int64).sum())
+
+
+def halfpixel_bilinear(img, hw):
+    """Plain bilinear stretch with half-pixel centres, no antialiasing:
+    src = (dst + 0.5) * in / out - 0.5, clamped at the edges."""
+    t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32)).permute(2, 0, 1)[None]
+    y = torch.nn.functional.interpolate(t.double(), size=tuple(hw), mode="bilinear", align_corners=False)
+    return y[0].permute(1, 2, 0).numpy().astype(np.float32)
 
 
 def random_image(hw, seed):
@@ -162,6 +190,10 @@ def main(argv=None):
     if not have_isic:
         print("!!! WARNING: ISIC photos not found: reference inputs fall back to random "
               "images and the isic cases are skipped !!!", file=sys.stderr)
+    mpath = os.path.join(a.out, "manifest.json")
+    if a.only and os.path.exists(mpath):
+        keep = [e for e in json.load(open(mpath))["models"] if e["name"] not in a.only]
+        man["models"] = keep
     for name, arch, ncls, hw, sizes, isic_hw, labels in MODELS:
         if a.only and name not in a.only:
             continue
@@ -204,11 +236,23 @@ def main(argv=None):
                 c = write_case(a.out, name, "isic_" + f[:-4], "isic", x, r,
                                f + " stretched to %dx%d (PIL bilinear)" % tuple(isic_hw))
                 c["image"] = f
+                # the same photo stretched with plain half-pixel bilinear
+                # (no antialiasing, like effcam_predict_rgb8) from PIL's decode
+                full, dsum = decoded_photo(f, a.isic_dir)
+                c["jpeg_decoded"] = {"h": full.shape[0], "w": full.shape[1], "sum_u8": dsum,
+                                     "decoder": "PIL %s" % PIL_VERSION}
+                xh = halfpixel_bilinear(full, isic_hw)
+                rh = torch_refs(model, f16, mdict, xh, [], cam_taps=[])
+                c["input_hp"] = save(a.out, "%s.%s.input_hp.f32" % (name, c["id"]), xh)
+                for k in ("logits16", "probs16", "logits32", "probs32"):
+                    c[k + "_hp"] = save(a.out, "%s.%s.%s_hp.f32" % (name, c["id"], k), rh[k])
+                c["class32_hp"] = rh["class32"]
                 c["tolerance"] = {"top1": "class32", "max_abs_dprob": 5e-3}
                 c["f16_vs_f32_max_abs_dprob"] = float(np.abs(r["probs16"] - r["probs32"]).max())
                 entry["cases"].append(c)
         t2 = time.time()
         man["models"].append(entry)
+        man["models"].sort(key=lambda e: [m[0] for m in MODELS].index(e["name"]))
         print("%-22s make %5.1fs  export %4.1fs  refs %5.1fs  %3d ops %4d taps  %9d bytes  fold rel %.2g"
               % (name, t_make, t1 - t0 - t_make, t2 - t1, len(w.ops), len(w.taps),
                  entry["ecw_bytes"], fold_rel), flush=True)

@@ -21,8 +21,23 @@ else
   echo "SKIPPED: tools/gen_refs.py not present"
 fi
 
+echo "== Keras models from ../shared/data/keras -> build/keras/*.ecw"
+SHARED="$ROOT/../shared/data"
+if [ -d "$SHARED/keras" ]; then
+  mkdir -p build/keras
+  for f in "$SHARED"/keras/*.keras; do
+    n=$(basename "$f" .keras)
+    /usr/bin/python3 tools/keras2ecw.py "$f" "build/keras/$n.ecw" >/dev/null
+  done
+else
+  echo "SKIPPED: $SHARED/keras absent: the Keras tests will skip"
+fi
+
 echo "== tests (Release)"
 ctest --test-dir build --output-on-failure -j1
+
+echo "== install: pkg-config and find_package consumers"
+bash tests/install/check.sh
 
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-san -DEFFCAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "effcam.h"
+#include "effcam_image.h"
 
 /* Exit codes. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -16,6 +17,11 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cmd_info(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_gradcam(int argc, char **argv);
+
+/* A streaming image handle with limits fitted to `photo` (stream_io.c). */
+effcam_status cli_stream_open(const char *photo, int out_h, int out_w, int render, uint64_t max_pixels,
+                              effcam_image **img, effcam_image_plan *plan, effcam_image_info *info, effcam_error *err);
 
 /* ---- argument helpers (args.c) --------------------------------------- */
 /* If argv[*i] is option `name` ("--top 5" or "--top=5"), sets *value to its

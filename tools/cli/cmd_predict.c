@@ -127,12 +127,18 @@ int cmd_predict(int argc, char **argv) {
         rc = CLI_FAIL;
         goto out;
     }
+    effcam_plan cplan;
+    memset(&cplan, 0, sizeof cplan);
+    effcam_plan_file(model_path, &spec, flags, &cplan, NULL);
+    const int ctx_h = cplan.height, ctx_w = cplan.width;
+    float *input = malloc(sizeof(float) * (size_t)ctx_h * (size_t)ctx_w * 3);
     int k = top > info.num_classes ? info.num_classes : (int)top;
     int *classes = malloc(sizeof(int) * (size_t)k);
     float *probs = malloc(sizeof(float) * (size_t)k);
     if (!classes || !probs) {
         fprintf(stderr, "effcam: out of memory\n");
         free(classes);
+        free(input);
         free(probs);
         effcam_free(model);
         rc = CLI_FAIL;
@@ -142,16 +148,45 @@ int cmd_predict(int argc, char **argv) {
     for (int n = 0; n < n_images; n++) {
         const char *file = images[n];
         char msg[256];
-        cli_image img;
-        st = cli_image_load(file, max_pixels, &img, msg, sizeof msg);
+        effcam_image *img = NULL;
+        effcam_image_plan iplan;
+        effcam_image_info ii;
+        effcam_error ierr;
+        memset(&ierr, 0, sizeof ierr);
+        double t0 = now_ms();
+        /* streaming decode + resize into the model's tensor, with the
+         * model's resize policy; memory fitted to this photo */
+        st = cli_stream_open(file, ctx_h, ctx_w, 0, max_pixels, &img, &iplan, &ii, &ierr);
+        if (st == EFFCAM_OK) {
+            effcam_decode_opts dopt;
+            memset(&dopt, 0, sizeof dopt);
+            dopt.out_width = ctx_w;
+            dopt.out_height = ctx_h;
+            dopt.policy = (effcam_resize_policy)info.resize_policy;
+            dopt.filter = (effcam_filter)info.resize_filter;
+            dopt.crop_num = info.crop_num;
+            dopt.crop_den = info.crop_den;
+            st = effcam_image_decode_file(img, file, &dopt, &ii, &ierr);
+        }
         if (st != EFFCAM_OK) {
+            snprintf(msg, sizeof msg, "%s", ierr.message);
             cli_report(file, st, msg);
             if (json) json_error(file, st, msg);
             rc = CLI_FAIL;
+            effcam_image_free(img);
             continue;
         }
-        double t0 = now_ms();
-        st = effcam_predict_rgb8(ctx, img.rgb, img.height, img.width, img.stride);
+        /* keep only the model-size tensor: the decoder's memory is returned
+         * before the forward pass touches the weights, so the two peaks do
+         * not add up */
+        int th, tw;
+        const float *tensor = effcam_image_tensor(img, &th, &tw);
+        memcpy(input, tensor, sizeof(float) * (size_t)th * tw * 3);
+        effcam_image_free(img);
+        img = NULL;
+        st = effcam_predict_f32(ctx, input, th, tw, 0);
+        struct { int width, height; const char *format; } imgd = {ii.display_width, ii.display_height,
+                                                                   ii.format == EFFCAM_IMAGE_PNG ? "png" : "jpeg"};
         double ms = now_ms() - t0;
         int got = st == EFFCAM_OK ? effcam_top_k(ctx, k, classes, probs) : 0;
         const float *logits = effcam_logits(ctx);
@@ -160,14 +195,14 @@ int cmd_predict(int argc, char **argv) {
             cli_report(file, st, "predict failed");
             if (json) json_error(file, st, "predict failed");
             rc = CLI_FAIL;
-            cli_image_free(&img);
+            effcam_image_free(img);
             continue;
         }
         if (json) {
             fputc('{', stdout);
             json_key(stdout, "file"); json_str(stdout, file);
-            fputs(", ", stdout); json_key(stdout, "width"); printf("%d", img.width);
-            fputs(", ", stdout); json_key(stdout, "height"); printf("%d", img.height);
+            fputs(", ", stdout); json_key(stdout, "width"); printf("%d", imgd.width);
+            fputs(", ", stdout); json_key(stdout, "height"); printf("%d", imgd.height);
             fputs(", ", stdout); json_key(stdout, "ms"); printf("%.3f", ms);
             fputs(", ", stdout); json_key(stdout, "top"); fputc('[', stdout);
             for (int j = 0; j < got; j++) {
@@ -184,8 +219,8 @@ int cmd_predict(int argc, char **argv) {
             }
             fputs("]}\n", stdout);
         } else {
-            printf("%s (%dx%d %s, %.1f ms):\n", file, img.width, img.height,
-                   img.format, ms);
+            printf("%s (%dx%d %s, %.1f ms):\n", file, imgd.width, imgd.height,
+                   imgd.format, ms);
             for (int j = 0; j < got; j++) {
                 const char *label = effcam_label(model, classes[j]);
                 if (label)
@@ -197,9 +232,10 @@ int cmd_predict(int argc, char **argv) {
             }
         }
         fflush(stdout);
-        cli_image_free(&img);
+        effcam_image_free(img);
     }
     free(classes);
+    free(input);
     free(probs);
     effcam_free(model);
 out:

@@ -20,6 +20,7 @@ static void usage(FILE *f) {
         "                          ops, taps, labels\n"
         "  plan MODEL              exact memory needed (model + one workspace)\n"
         "  predict MODEL IMAGE...  classify JPEG / PNG images\n"
+        "  gradcam MODEL IMAGE     predict, explain, write the heatmap overlay\n"
         "\n"
         "Run 'effcam COMMAND --help' for a command's options.\n"
         "Exit status: 0 success, 1 runtime error, 2 usage error.\n",
@@ -44,5 +45,6 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "info") == 0) return cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 1, argv + 1);
+    if (strcmp(cmd, "gradcam") == 0) return cmd_gradcam(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
