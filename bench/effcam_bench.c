@@ -47,6 +47,8 @@ static void usage(FILE *f) {
         "                      its arguments is not expanded\n"
         "  --fma-peak          also measure the FMA peak at --threads threads\n"
         "  --in-place          load with EFFCAM_LOAD_IN_PLACE (mmap)\n"
+        "  --check PREFIX      compare the logits on PREFIX.probe.f32 (normalised\n"
+        "                      NHWC) with PREFIX.probe_logits.f32 (PyTorch's)\n"
         "  --json              one JSON object on stdout instead of text\n"
         "  -h, --help          this help\n");
 }
@@ -137,6 +139,49 @@ static cold_result time_cold(char **cmd, int runs) {
     return r;
 }
 
+/* Reads exactly n floats from path; 0 on success. */
+static int read_f32(const char *path, float *dst, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t got = fread(dst, sizeof *dst, n, f);
+    int extra = fgetc(f) != EOF;
+    fclose(f);
+    return got == n && !extra ? 0 : -1;
+}
+
+/* Max |effcam - ref| / max |ref| over the logits, and argmax agreement. */
+static int check_logits(effcam_ctx *ctx, const char *prefix, int h, int w, int classes, double *rel,
+                        int *same_top1) {
+    char path[4096];
+    size_t n = (size_t)h * w * 3;
+    float *x = malloc(n * sizeof *x), *ref = malloc((size_t)classes * sizeof *ref);
+    int rc = -1;
+    snprintf(path, sizeof path, "%s.probe.f32", prefix);
+    if (x && ref && read_f32(path, x, n) == 0) {
+        snprintf(path, sizeof path, "%s.probe_logits.f32", prefix);
+        if (read_f32(path, ref, (size_t)classes) == 0 &&
+            effcam_predict_f32(ctx, x, h, w, EFFCAM_INPUT_NORMALIZED) == EFFCAM_OK) {
+            const float *l = effcam_logits(ctx);
+            double md = 0, mr = 0;
+            int a = 0, b = 0;
+            for (int c = 0; c < classes; c++) {
+                double d = l[c] - ref[c];
+                if (d < 0) d = -d;
+                if (d > md) md = d;
+                if ((ref[c] < 0 ? -ref[c] : ref[c]) > mr) mr = ref[c] < 0 ? -ref[c] : ref[c];
+                if (l[c] > l[a]) a = c;
+                if (ref[c] > ref[b]) b = c;
+            }
+            *rel = mr > 0 ? md / mr : md;
+            *same_top1 = a == b;
+            rc = 0;
+        }
+    }
+    free(x);
+    free(ref);
+    return rc;
+}
+
 static int cmp_prof_desc(const void *a, const void *b) {
     double x = ((const bench_op_prof *)a)->median_ms, y = ((const bench_op_prof *)b)->median_ms;
     return (x < y) - (x > y);
@@ -153,7 +198,7 @@ static void jstr(const char *s) {
 }
 
 int main(int argc, char **argv) {
-    const char *model_path = NULL, *gradcam_arg = NULL;
+    const char *model_path = NULL, *gradcam_arg = NULL, *check_prefix = NULL;
     int h = 0, w = 0, threads = 1, runs = 30, warmup = 3, profile = 0, json = 0;
     int profile_top = 15, cold_runs = 5, fma = 0;
     unsigned flags = 0;
@@ -170,6 +215,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--profile-top") == 0) { bad = !v || parse_int(v, 1, 100000, &profile_top); i++; }
         else if (strcmp(a, "--cold-runs") == 0) { bad = !v || parse_int(v, 1, 10000, &cold_runs); i++; }
         else if (strcmp(a, "--gradcam") == 0) { bad = !v; gradcam_arg = v; i++; }
+        else if (strcmp(a, "--check") == 0) { bad = !v; check_prefix = v; i++; }
         else if (strcmp(a, "--profile") == 0) profile = 1;
         else if (strcmp(a, "--json") == 0) json = 1;
         else if (strcmp(a, "--fma-peak") == 0) fma = 1;
@@ -249,6 +295,12 @@ int main(int argc, char **argv) {
     size_t hwm_predict = bench_vm_hwm();
     size_t high_water = effcam_workspace_high_water(ctx);
     double flops = bench_model_flops(ctx, model);
+    double check_rel = -1;
+    int check_top1 = 0, check_ok = 0;
+    if (check_prefix) {
+        check_ok = check_logits(ctx, check_prefix, h, w, info.num_classes, &check_rel, &check_top1) == 0;
+        if (!check_ok) fprintf(stderr, "effcam-bench: --check %s: files missing or wrong size\n", check_prefix);
+    }
 
     /* ---- Grad-CAM ------------------------------------------------------ */
     int n_layers = 0;
@@ -392,6 +444,9 @@ int main(int argc, char **argv) {
             printf("}");
         }
         if (fma) printf(", \"fma_peak_gflops\": %.2f", fma_gflops);
+        if (check_prefix)
+            printf(", \"check\": {\"ok\": %d, \"max_rel_logit_diff\": %.3g, \"same_top1\": %d}", check_ok,
+                   check_rel, check_top1);
         printf("}\n");
     } else {
         printf("effcam-bench %s (%s) @%dx%d, %d thread(s), %d runs after %d warm-up\n", model_path, info.name, h, w,
@@ -451,6 +506,9 @@ int main(int argc, char **argv) {
             else
                 printf("  cold start: the command failed\n");
         }
+        if (check_prefix && check_ok)
+            printf("  check vs PyTorch: max |dlogit| / max |logit| = %.3g, same top-1: %s\n", check_rel,
+                   check_top1 ? "yes" : "NO");
         if (fma) printf("  FMA peak at %d thread(s): %.1f GFLOP/s; predict median = %.1f%% of it\n", threads, fma_gflops,
                         100.0 * flops / (pred.median * 1e6) / fma_gflops);
     }

@@ -149,6 +149,20 @@ def main():
             P("| %s | %d | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s |" % (
                 LABEL[m], t, cell("effcam"), cell("ort"), cell("torch"), r_ort, r_tor,
                 mb(row["effcam"][1]), mb(row["ort"][1]), mb(row["torch"][1]), eff, tg))
+    chk = []
+    for m in models:
+        parts = []
+        for tool in ("effcam", "ort"):
+            cs = [r["check"] for k, v in lat.items() if k[0] == m and k[2] == tool for _, r in v if r.get("check")]
+            if cs:
+                ok = all(c.get("ok") and c.get("same_top1") for c in cs)
+                parts.append("%s max rel. logit diff %.1e%s" % (
+                    tool, max(c.get("max_rel_logit_diff") or 0 for c in cs), "" if ok else " (TOP-1 DIFFERS or check failed)"))
+        if parts:
+            chk.append("%s: %s" % (LABEL[m], ", ".join(parts)))
+    if chk:
+        P("\nSame function: on a fixed normalised probe, against the PyTorch folded module's logits: " +
+          "; ".join(chk) + ".")
     blas = [r for k, v in lat.items() if k[2] == "torch" for _, r in v]
     if blas:
         P("\nPyTorch's BLAS as mapped in its process: `%s`; torch threads reported: %s." % (

@@ -104,8 +104,8 @@ PYEOF
 # ---- 4. interleaved rounds ---------------------------------------------------
 # name  h  w
 POINTS="efficientnet_b0:224:224 efficientnet_v2_s_c7:300:300 efficientnet_v2_s:384:384"
-run_effcam() { "$BENCH" "$MODELS/$1.ecw" --size "$2x$3" --threads "$4" --runs "$RUNS" --warmup "$WARMUP" --json; }
-run_ort() { node "$HERE/peers/ort_bench.js" "$MODELS/$1.onnx" --size "$2" "$3" --threads "$4" --runs "$RUNS" --warmup "$WARMUP"; }
+run_effcam() { "$BENCH" "$MODELS/$1.ecw" --size "$2x$3" --threads "$4" --runs "$RUNS" --warmup "$WARMUP" --json --check "$MODELS/$1"; }
+run_ort() { node "$HERE/peers/ort_bench.js" "$MODELS/$1.onnx" --size "$2" "$3" --threads "$4" --runs "$RUNS" --warmup "$WARMUP" --check "$MODELS/$1"; }
 run_torch() {
   LD_LIBRARY_PATH="$OMP_BLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OMP_NUM_THREADS="$4" \
     "$PY" "$HERE/peers/torch_bench.py" "$MODELS/$1.pt" --size "$2" "$3" --threads "$4" --runs "$RUNS" --warmup "$WARMUP"

@@ -13,6 +13,9 @@ classes, seed=0): random init + BN calibration), then writes
   OUT_DIR/NAME.pt         the same folded module's state, for torch_bench.py
   OUT_DIR/NAME.check.json a NCHW-normalised probe's logits (torch), so the
                           peers can check they run the same function
+  OUT_DIR/NAME.probe.f32  that probe, NHWC [h,w,3] raw little-endian float32
+                          (already normalised: effcam's EFFCAM_INPUT_NORMALIZED)
+  OUT_DIR/NAME.probe_logits.f32  the folded module's logits on it [classes]
 Nothing here is committed (build/bench/ is a build folder).
 """
 import argparse
@@ -39,6 +42,18 @@ ISIC7 = ["MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC"]  # as tools/gen_refs.
 OPSET = 13
 
 
+def probe(hw):
+    return torch.from_numpy(np.random.RandomState(1).uniform(-2, 2, (1, 3) + tuple(hw)).astype(np.float32))
+
+
+def write_probe(out, name, module, hw):
+    x = probe(hw)
+    with torch.no_grad():
+        y = module(x)[0].numpy().astype("<f4")
+    x[0].permute(1, 2, 0).contiguous().numpy().astype("<f4").tofile(os.path.join(out, name + ".probe.f32"))
+    y.tofile(os.path.join(out, name + ".probe_logits.f32"))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
@@ -52,6 +67,8 @@ def main(argv=None):
             continue
         files = [os.path.join(a.out, name + s) for s in (".ecw", ".onnx", ".pt", ".check.json")]
         if not a.force and all(os.path.exists(f) for f in files):
+            if not os.path.exists(os.path.join(a.out, name + ".probe_logits.f32")):
+                write_probe(a.out, name, torch.load(files[2]).eval(), hw)
             print("%s: up to date" % name, flush=True)
             continue
         t0 = time.time()
@@ -59,12 +76,13 @@ def main(argv=None):
         labels = ex.imagenet_labels(arch) if ncls == 1000 else ISIC7
         ex.export_model(model, files[0], name, hw, labels=labels, arch=arch)
         f16 = ex.folded_fp16_model(model).eval()
-        x = torch.from_numpy(np.random.RandomState(1).uniform(-2, 2, (1, 3) + hw).astype(np.float32))
+        x = probe(hw)
         with torch.no_grad():
             ref = f16(x)[0].double().numpy()
             torch.onnx.export(f16, x, files[1], input_names=["input"], output_names=["logits"],
                               opset_version=OPSET, do_constant_folding=True)
         torch.save(f16, files[2])
+        write_probe(a.out, name, f16, hw)
         with open(files[3], "w") as f:
             json.dump({"name": name, "arch": arch, "classes": ncls, "hw": list(hw), "opset": OPSET,
                        "probe": "NCHW float32 uniform(-2,2) RandomState(1), already normalised",

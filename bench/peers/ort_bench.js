@@ -55,12 +55,30 @@ async function main() {
     lat.push(ms(a, process.hrtime.bigint()));
   }
   const logits = out[sess.outputNames[0]].data;
+  let check;
+  const prefix = arg('--check', null);
+  if (prefix) {
+    // the probe is NHWC: transpose to NCHW, compare with PyTorch's logits
+    const f32 = (p) => { const b = fs.readFileSync(p); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)); };
+    const nhwc = f32(prefix + '.probe.f32');
+    const ref = f32(prefix + '.probe_logits.f32');
+    const x = new Float32Array(3 * h * w);
+    for (let p = 0; p < h * w; p++) for (let c = 0; c < 3; c++) x[c * h * w + p] = nhwc[p * 3 + c];
+    const o = (await sess.run({ [sess.inputNames[0]]: new ort.Tensor('float32', x, [1, 3, h, w]) }))[sess.outputNames[0]].data;
+    let md = 0, mr = 0, a = 0, b = 0;
+    for (let k = 0; k < ref.length; k++) {
+      md = Math.max(md, Math.abs(o[k] - ref[k])); mr = Math.max(mr, Math.abs(ref[k]));
+      if (o[k] > o[a]) a = k;
+      if (ref[k] > ref[b]) b = k;
+    }
+    check = { ok: 1, max_rel_logit_diff: mr > 0 ? md / mr : md, same_top1: a === b ? 1 : 0 };
+  }
   let arg1 = 0;
   for (let k = 1; k < logits.length; k++) if (logits[k] > logits[arg1]) arg1 = k;
   const res = {
     tool: 'ort', version: require('onnxruntime-node/package.json').version, node: process.version,
     model, h, w, threads, runs, warmup, load_ms: loadMs, start_to_result_ms: startToResult,
-    predict: stats(lat), predict_ms: lat, top1: arg1, peak_rss_bytes: hwm(),
+    predict: stats(lat), predict_ms: lat, top1: arg1, peak_rss_bytes: hwm(), check,
   };
   process.stdout.write(JSON.stringify(res) + '\n');
 }
