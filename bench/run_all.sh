@@ -140,7 +140,7 @@ for p in $POINTS; do
   for t in 1 2; do
     log "extras $name @${h}x$w $t thread(s): profile, Grad-CAM top/mid/early, cold start ($GC_CMD)"
     if [ "$GC_CMD" = gradcam ]; then
-      COLD=("$CLI" gradcam "$MODELS/$name.ecw" "$IMG" --size "${h}x$w" --threads "$t" -o "$BUILD/bench/overlay_$name.png")
+      COLD=("$CLI" gradcam "$MODELS/$name.ecw" "$IMG" --size "${h}x$w" --threads "$t" --out "$BUILD/bench/overlay_$name.png")
     else
       COLD=("$CLI" predict "$MODELS/$name.ecw" "$IMG" --size "${h}x$w" --threads "$t")
     fi
