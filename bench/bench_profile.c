@@ -1,0 +1,145 @@
+#define _POSIX_C_SOURCE 200809L
+#include "bench_profile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "internal.h"
+
+static const void *tdata(const effcam_model *m, int t) { return t >= 0 ? m->tensors[t].data : NULL; }
+
+static double op_flops(const ec_op *op, const ec_shape *in, const ec_shape *out) {
+    double o = (double)out->h * out->w;
+    switch (op->type) {
+    case ECW_OP_CONV2D: return 2.0 * o * out->c * op->kh * op->kw * in->c;
+    case ECW_OP_DWCONV: return 2.0 * o * out->c * op->kh * op->kw;
+    case ECW_OP_PWCONV:
+    case ECW_OP_DENSE: return 2.0 * (double)in->h * in->w * op->cin * op->cout;
+    case ECW_OP_SE: return 4.0 * (double)in->c * op->cmid + 2.0 * (double)in->h * in->w * in->c;
+    case ECW_OP_ADD: return o * out->c;
+    case ECW_OP_GAP: return (double)in->h * in->w * in->c;
+    default: return 0; /* standalone activation: not counted */
+    }
+}
+
+/* Same calls as lib/engine.c's run_op() in predict mode. */
+static void run_op(effcam_ctx *ctx, uint32_t i) {
+    const effcam_model *m = ctx->m;
+    const ec_op *op = &m->ops[i];
+    ec_shape in, out;
+    ec_value_shape(ctx, op->in0, &in);
+    ec_value_shape(ctx, (int)i + 1, &out);
+    const float *x = ec_buf_ptr(ctx, (uint32_t)op->in0);
+    float *y = ec_buf_ptr(ctx, i + 1);
+    size_t n_out = (size_t)out.h * out.w * out.c;
+    switch (op->type) {
+    case ECW_OP_CONV2D:
+    case ECW_OP_DWCONV: {
+        ec_shape o;
+        int pt, pl;
+        ec_op_geometry(op, &in, &o, &pt, &pl, NULL);
+        ec_conv_dims d;
+        ec_conv_dims_of(op, &in, &out, pt, pl, &d);
+        if (op->type == ECW_OP_CONV2D)
+            ec_conv2d_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
+                              ec_scratch_ptr(ctx, ec_conv2d_scratch_floats(&d)), NULL);
+        else
+            ec_dwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
+                              ec_scratch_ptr(ctx, ec_dwconv_scratch_floats(&d)), NULL);
+        break;
+    }
+    case ECW_OP_PWCONV:
+    case ECW_OP_DENSE: {
+        ec_pw_dims d = {in.h * in.w, op->cin, op->cout, op->act};
+        ec_pwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
+                          ec_scratch_ptr(ctx, ec_pwconv_scratch_floats(&d)), NULL);
+        break;
+    }
+    case ECW_OP_SE: {
+        ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
+        ec_se_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), tdata(m, op->t[2]),
+                      tdata(m, op->t[3]), &d, ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), NULL);
+        break;
+    }
+    case ECW_OP_ADD:
+        ec_add_forward(y, x, ec_buf_ptr(ctx, (uint32_t)op->in1), n_out, op->act, NULL);
+        break;
+    case ECW_OP_GAP:
+        ec_gap_forward(y, x, in.h * in.w, in.c);
+        break;
+    case ECW_OP_ACT:
+        memcpy(y, x, n_out * sizeof(float));
+        ec_act_forward(y, n_out, op->act);
+        break;
+    default:
+        break;
+    }
+}
+
+double bench_model_flops(effcam_ctx *ctx, const effcam_model *model) {
+    double f = 0;
+    for (uint32_t i = 0; i < model->L.n_ops; i++) {
+        ec_shape in, out;
+        ec_value_shape(ctx, model->ops[i].in0, &in);
+        ec_value_shape(ctx, (int)i + 1, &out);
+        f += op_flops(&model->ops[i], &in, &out);
+    }
+    return f;
+}
+
+int bench_profile(effcam_ctx *ctx, const effcam_model *model, int runs, int warmup,
+                  bench_op_prof *ops, double *sum_ms) {
+    const uint32_t n = model->L.n_ops;
+    if (ctx->mode != EFFCAM_MODE_PREDICT || runs < 1) return -1;
+    double *t = malloc(sizeof(double) * (size_t)n * (size_t)runs);
+    double *col = malloc(sizeof(double) * (size_t)runs);
+    if (!t || !col) {
+        free(t);
+        free(col);
+        return -1;
+    }
+    ec_shape s0;
+    ec_value_shape(ctx, 0, &s0);
+    size_t n_in = (size_t)s0.h * s0.w * s0.c;
+    for (int r = -warmup; r < runs; r++) {
+        /* the input buffer may be reused by later values: rewrite it */
+        float *x0 = ec_buf_ptr(ctx, 0);
+        uint32_t seed = 12345u;
+        for (size_t k = 0; k < n_in; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            x0[k] = (float)((seed >> 8) * (4.0 / 16777216.0) - 2.0);
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            double a = bench_now_ms();
+            run_op(ctx, i);
+            double b = bench_now_ms();
+            if (r >= 0) t[(size_t)i * runs + r] = b - a;
+        }
+    }
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const ec_op *op = &model->ops[i];
+        ec_shape in, out;
+        ec_value_shape(ctx, op->in0, &in);
+        ec_value_shape(ctx, (int)i + 1, &out);
+        memcpy(col, t + (size_t)i * runs, sizeof(double) * (size_t)runs);
+        bench_stats st = bench_stats_of(col, runs);
+        bench_op_prof *p = &ops[i];
+        p->index = (int)i;
+        p->type = op->type;
+        p->type_name = ec_op_type_name(op->type);
+        p->name = op->name ? op->name : "";
+        p->in_h = in.h; p->in_w = in.w; p->in_c = in.c;
+        p->out_h = out.h; p->out_w = out.w; p->out_c = out.c;
+        p->kh = op->kh; p->kw = op->kw; p->sh = op->sh;
+        p->flops = op_flops(op, &in, &out);
+        p->median_ms = st.median;
+        p->min_ms = st.min;
+        sum += st.median;
+    }
+    *sum_ms = sum;
+    free(t);
+    free(col);
+    return 0;
+}
