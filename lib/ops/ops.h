@@ -13,7 +13,8 @@
  *   - backward kernels take the gradient w.r.t. the op's PRE-activation
  *     output (apply ec_act_backward first) and write (overwrite, not
  *     accumulate) the gradient w.r.t. the op's input.
- *   - reference (naive) versions live in tests/ref_ops.c, not here.
+ *   - reference (naive) versions live in tests/support/ref_conv.c and
+ *     tests/support/ref_misc.c, not here.
  */
 #ifndef EFFCAM_OPS_H
 #define EFFCAM_OPS_H
