@@ -1,0 +1,188 @@
+#define _GNU_SOURCE
+/* Fixed thread pool; see pool.h for the contract.
+ *
+ * A job is published as one 64-bit word: (generation << 32) | next task.
+ * Workers claim a task with a compare-and-swap that also checks the
+ * generation, so a worker that wakes late can never run a task of a newer
+ * job with the function of an older one. The caller takes part in its own
+ * job, then waits (bounded spin, then a condition variable) until every
+ * task has completed: it never waits for a worker that claimed nothing. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+#define EC_MAX_THREADS 64
+#define SPIN_ITERS 4000 /* ~30 us of pause instructions before sleeping */
+
+static pthread_mutex_t g_cfg = PTHREAD_MUTEX_INITIALIZER; /* create / resize */
+static pthread_mutex_t g_run = PTHREAD_MUTEX_INITIALIZER; /* one job at a time */
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER; /* sleep / wake */
+static pthread_cond_t g_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;
+
+static pthread_t g_workers[EC_MAX_THREADS];
+static _Atomic int g_nthreads;  /* 0: not created */
+static _Atomic int g_quit;
+static _Atomic int g_sleepers;
+static _Atomic uint64_t g_word; /* generation << 32 | next task */
+static _Atomic(ec_task_fn) g_fn;
+static _Atomic(void *) g_arg;
+static _Atomic int g_ntasks;
+static _Atomic int g_completed;
+
+static int default_threads(void) {
+    const char *e = getenv("EFFCAM_NUM_THREADS");
+    if (e && *e) {
+        int n = atoi(e);
+        if (n >= 1) return n > EC_MAX_THREADS ? EC_MAX_THREADS : n;
+    }
+    int n = 0;
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+#endif
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0) n = 1;
+    return n > 4 ? 4 : n;
+}
+
+/* Claims and runs tasks of generation gen until none is left. */
+static void run_tasks(uint32_t gen, int thread) {
+    uint64_t w = atomic_load_explicit(&g_word, memory_order_acquire);
+    for (;;) {
+        if ((uint32_t)(w >> 32) != gen) return;
+        int n = atomic_load_explicit(&g_ntasks, memory_order_relaxed);
+        ec_task_fn fn = atomic_load_explicit(&g_fn, memory_order_relaxed);
+        void *arg = atomic_load_explicit(&g_arg, memory_order_relaxed);
+        int t = (int)(uint32_t)w;
+        if (t >= n) return;
+        if (!atomic_compare_exchange_weak_explicit(&g_word, &w, w + 1, memory_order_acq_rel, memory_order_acquire))
+            continue; /* w reloaded */
+        /* the claim succeeded for generation gen: fn, arg, n belong to it */
+        fn(arg, t, thread);
+        if (atomic_fetch_add_explicit(&g_completed, 1, memory_order_acq_rel) + 1 == n) {
+            pthread_mutex_lock(&g_lock);
+            pthread_cond_broadcast(&g_done);
+            pthread_mutex_unlock(&g_lock);
+        }
+        w = atomic_load_explicit(&g_word, memory_order_acquire);
+    }
+}
+
+static void *worker_main(void *p) {
+    const int thread = (int)(intptr_t)p;
+    uint32_t seen = (uint32_t)(atomic_load(&g_word) >> 32);
+    for (;;) {
+        uint32_t gen = seen;
+        for (int i = 0; i < SPIN_ITERS; i++) {
+            gen = (uint32_t)(atomic_load_explicit(&g_word, memory_order_acquire) >> 32);
+            if (gen != seen || atomic_load_explicit(&g_quit, memory_order_relaxed)) break;
+            CPU_RELAX();
+        }
+        if (gen == seen) {
+            pthread_mutex_lock(&g_lock);
+            atomic_fetch_add(&g_sleepers, 1);
+            while ((gen = (uint32_t)(atomic_load(&g_word) >> 32)) == seen && !atomic_load(&g_quit))
+                pthread_cond_wait(&g_wake, &g_lock);
+            atomic_fetch_sub(&g_sleepers, 1);
+            pthread_mutex_unlock(&g_lock);
+        }
+        if (atomic_load(&g_quit)) return NULL;
+        seen = gen;
+        run_tasks(gen, thread);
+    }
+}
+
+static void stop_workers(void) {
+    int n = atomic_load(&g_nthreads);
+    pthread_mutex_lock(&g_lock);
+    atomic_store(&g_quit, 1);
+    pthread_cond_broadcast(&g_wake);
+    pthread_mutex_unlock(&g_lock);
+    for (int i = 1; i < n; i++) pthread_join(g_workers[i], NULL);
+    atomic_store(&g_quit, 0);
+    atomic_store(&g_nthreads, 0);
+}
+
+/* With g_cfg and g_run held. */
+static void start_workers(int n) {
+    int ok = 1;
+    for (int i = 1; i < n; i++) {
+        if (pthread_create(&g_workers[i], NULL, worker_main, (void *)(intptr_t)i) != 0) {
+            n = i; /* fewer threads than asked: still correct */
+            ok = 0;
+            break;
+        }
+    }
+    (void)ok;
+    atomic_store(&g_nthreads, n);
+}
+
+void ec_pool_set_threads(int n) {
+    pthread_mutex_lock(&g_cfg);
+    int cur = atomic_load(&g_nthreads);
+    if (n <= 0) n = cur ? cur : default_threads();
+    if (n > EC_MAX_THREADS) n = EC_MAX_THREADS;
+    if (n != cur) {
+        pthread_mutex_lock(&g_run);
+        if (cur) stop_workers();
+        start_workers(n);
+        pthread_mutex_unlock(&g_run);
+    }
+    pthread_mutex_unlock(&g_cfg);
+}
+
+void ec_pool_init(void) {
+    if (atomic_load_explicit(&g_nthreads, memory_order_acquire) == 0) ec_pool_set_threads(0);
+}
+
+int ec_pool_threads(void) {
+    int n = atomic_load_explicit(&g_nthreads, memory_order_acquire);
+    return n ? n : default_threads();
+}
+
+void ec_parallel_for(int n_tasks, ec_task_fn fn, void *arg) {
+    if (n_tasks <= 0) return;
+    if (n_tasks == 1 || atomic_load_explicit(&g_nthreads, memory_order_acquire) <= 1 ||
+        pthread_mutex_trylock(&g_run) != 0) {
+        for (int t = 0; t < n_tasks; t++) fn(arg, t, 0);
+        return;
+    }
+    if (atomic_load(&g_nthreads) <= 1) { /* resized to 1 meanwhile */
+        pthread_mutex_unlock(&g_run);
+        for (int t = 0; t < n_tasks; t++) fn(arg, t, 0);
+        return;
+    }
+    atomic_store_explicit(&g_fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&g_arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&g_ntasks, n_tasks, memory_order_relaxed);
+    atomic_store_explicit(&g_completed, 0, memory_order_relaxed);
+    uint32_t gen = (uint32_t)(atomic_load(&g_word) >> 32) + 1;
+    atomic_store(&g_word, (uint64_t)gen << 32); /* seq_cst: publishes the job */
+    if (atomic_load(&g_sleepers) > 0) {
+        pthread_mutex_lock(&g_lock);
+        pthread_cond_broadcast(&g_wake);
+        pthread_mutex_unlock(&g_lock);
+    }
+    run_tasks(gen, 0);
+    for (int i = 0; i < SPIN_ITERS && atomic_load_explicit(&g_completed, memory_order_acquire) != n_tasks; i++)
+        CPU_RELAX();
+    if (atomic_load_explicit(&g_completed, memory_order_acquire) != n_tasks) {
+        pthread_mutex_lock(&g_lock);
+        while (atomic_load(&g_completed) != n_tasks) pthread_cond_wait(&g_done, &g_lock);
+        pthread_mutex_unlock(&g_lock);
+    }
+    pthread_mutex_unlock(&g_run);
+}
