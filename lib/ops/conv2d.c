@@ -182,7 +182,8 @@ void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
         const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;
         j.oy0 = oy0;
         j.M = rows * d->ow;
-        j.ntasks = nt < (j.M + 3) / 4 ? nt : (j.M + 3) / 4;
+        const int per = nt > 1 ? 4 * nt : 1; /* small slices: see pwconv.c */
+        j.ntasks = per < (j.M + 3) / 4 ? per : (j.M + 3) / 4;
         ec_parallel_for(j.ntasks, cv_task, &j);
     }
 }

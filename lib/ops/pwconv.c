@@ -86,9 +86,12 @@ void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
     }
     const int nt = ec_pool_threads();
     pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout};
+    /* several tasks per thread: a thread that is descheduled (shared
+     * machine) holds back only a small slice, the others take the rest */
+    const int per = nt > 1 ? 4 * nt : 1;
     if (j.by_cols) {
         int units = (cout + 15) / 16;
-        j.ntasks = nt < units ? nt : units;
+        j.ntasks = per < units ? per : units;
         ec_parallel_for(j.ntasks, pw_task, &j);
         return;
     }
@@ -96,7 +99,7 @@ void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
     ec_parallel_for(nt, widen_task, &j);
     size_t bytes = (size_t)m * (size_t)cout * sizeof(float);
     size_t nts = (bytes + PW_TASK_BYTES - 1) / PW_TASK_BYTES;
-    if (nts < (size_t)nt) nts = (size_t)nt;
+    if (nts < (size_t)per) nts = (size_t)per;
     if (nts > (size_t)(m + 3) / 4) nts = (size_t)(m + 3) / 4;
     j.ntasks = (int)nts;
     ec_parallel_for(j.ntasks, pw_task, &j);
