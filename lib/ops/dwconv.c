@@ -41,6 +41,11 @@ static inline void mac_row(float *restrict o, const float *restrict x,
     for (int ch = 0; ch < c; ch++) o[ch] += x[ch] * w[ch];
 }
 
+static void dw_epilogue(float *out, const ec_conv_dims *d, float *preact, int oy) {
+    const size_t n = (size_t)d->ow * d->cout, off = (size_t)oy * n;
+    ec_act_row_isa(out + off, NULL, n, d->act, preact ? preact + off : NULL, -1);
+}
+
 /* One output row oy (all channels): accumulate, then the epilogue. The body
  * is compiled three times (portable, AVX2+FMA, AVX-512) so GCC vectorises
  * the DW_CB-channel register block at each width; chosen at run time. */
@@ -99,6 +104,43 @@ static void dw_row_generic(float *out, const float *in, const float *wt, const f
     DW_ROW_BODY
 }
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define TGT __attribute__((target("avx2,fma")))
+#define SFX avx2
+#define W 8
+#define VF __m256
+#define SET1 _mm256_set1_ps
+#define FMA _mm256_fmadd_ps
+#define MASK_T __m256i
+#define MKMASK(r) _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define LOADM(p, m) _mm256_maskload_ps(p, m)
+#define STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
+#include "dw_simd.inc"
+#undef TGT
+#undef SFX
+#undef W
+#undef VF
+#undef SET1
+#undef FMA
+#undef MASK_T
+#undef MKMASK
+#undef LOADM
+#undef STOREM
+#define TGT __attribute__((target("avx512f")))
+#define SFX avx512
+#define W 16
+#define VF __m512
+#define SET1 _mm512_set1_ps
+#define FMA _mm512_fmadd_ps
+#define MASK_T __mmask16
+#define MKMASK(r) ((__mmask16)((1u << (r)) - 1u))
+#define LOADM(p, m) _mm512_maskz_loadu_ps(m, p)
+#define STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#include "dw_simd.inc"
+#undef W
+
 __attribute__((target("avx2,fma"))) static void dw_row_avx2(float *out, const float *in, const float *wt,
                                                             const float *b, const ec_conv_dims *d, float *preact,
                                                             int oy) {
@@ -111,13 +153,24 @@ __attribute__((target("avx512f"))) static void dw_row_avx512(float *out, const f
 }
 #endif
 
-static dw_row_fn dw_row_for(int isa) {
+/* isa: EC_ISA_* level; the 3x3 / 5x5, stride 1 / 2 square cases get the
+ * intrinsics rows, the others the auto-vectorised generic row. */
+static dw_row_fn dw_row_for(int isa, const ec_conv_dims *d) {
     int mx = ec_isa_max();
     if (isa < 0 || isa > mx) isa = mx;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (isa == EC_ISA_AVX512) return dw_row_avx512;
-    if (isa == EC_ISA_AVX2) return dw_row_avx2;
+    const int fast = d->kh == d->kw && d->sh == d->sw && (d->kw == 3 || d->kw == 5) && (d->sw == 1 || d->sw == 2);
+    const int sel = fast ? (d->kw == 3 ? 0 : 2) + (d->sw - 1) : -1;
+    if (isa == EC_ISA_AVX512) {
+        static const dw_row_fn f[4] = {dw_row_k3s1_avx512, dw_row_k3s2_avx512, dw_row_k5s1_avx512, dw_row_k5s2_avx512};
+        return sel >= 0 ? f[sel] : dw_row_avx512;
+    }
+    if (isa == EC_ISA_AVX2) {
+        static const dw_row_fn f[4] = {dw_row_k3s1_avx2, dw_row_k3s2_avx2, dw_row_k5s1_avx2, dw_row_k5s2_avx2};
+        return sel >= 0 ? f[sel] : dw_row_avx2;
+    }
 #endif
+    (void)d;
     return dw_row_generic;
 }
 
@@ -142,7 +195,7 @@ void ec_dwconv_forward_isa(float *out, const float *in, const uint16_t *w,
                            float *preact, int isa) {
     float *restrict wt = scratch;
     ec_f16_widen(wt, w, wt_floats(d));
-    dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa), 0};
+    dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0};
     /* a few rows per task: dynamic balance without much overhead */
     int nt = ec_pool_threads();
     j.ntasks = nt <= 1 ? 1 : (d->oh < 4 * nt ? d->oh : 4 * nt);
