@@ -10,6 +10,7 @@
  * accumulated over forward passes (bench/perf_timing.c prints it). */
 #include <time.h>
 double ec_prof_seconds[16];
+double ec_prof_op_seconds[ECW_MAX_OPS];
 static double prof_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -115,6 +116,7 @@ effcam_status ec_forward(effcam_ctx *ctx) {
         double t0 = prof_now();
         run_op(ctx, i, preact, se_saved);
         ec_prof_seconds[m->ops[i].type & 15] += prof_now() - t0;
+        ec_prof_op_seconds[i] += prof_now() - t0;
 #else
         run_op(ctx, i, preact, se_saved);
 #endif
