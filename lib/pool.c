@@ -1,10 +1,16 @@
 #define _GNU_SOURCE
 /* Fixed thread pool; see pool.h for the contract.
  *
- * A job is published as one 64-bit word: (generation << 32) | next task.
- * Workers claim a task with a compare-and-swap that also checks the
- * generation, so a worker that wakes late can never run a task of a newer
- * job with the function of an older one. The caller takes part in its own
+ * A job is published as one 64-bit word:
+ *   generation (32 bits) | task count (16 bits) | next task (16 bits).
+ * Workers claim a task with a compare-and-swap on the whole word, so a
+ * claim succeeds only for a task index below the count of the job that is
+ * still current: a worker that looked at an older job can never run a
+ * task of a newer one (the count had to live in the word for that: read
+ * separately, a late worker could pair the old word with the new count).
+ * While a job's tasks are unclaimed the caller does not touch fn / arg, so
+ * those read before a successful claim belong to it. Larger task counts
+ * run as several jobs. The caller takes part in its own
  * job, then waits (bounded spin, then a condition variable) until every
  * task has completed: it never waits for a worker that claimed nothing. */
 #include <pthread.h>
@@ -36,11 +42,12 @@ static pthread_t g_workers[EC_MAX_THREADS];
 static _Atomic int g_nthreads;  /* 0: not created */
 static _Atomic int g_quit;
 static _Atomic int g_sleepers;
-static _Atomic uint64_t g_word; /* generation << 32 | next task */
+static _Atomic uint64_t g_word; /* generation << 32 | count << 16 | next */
 static _Atomic(ec_task_fn) g_fn;
 static _Atomic(void *) g_arg;
-static _Atomic int g_ntasks;
+static _Atomic int g_base;      /* task index of the job's first task */
 static _Atomic int g_completed;
+#define JOB_MAX 65535
 
 static int default_threads(void) {
     const char *e = getenv("EFFCAM_NUM_THREADS");
@@ -63,15 +70,15 @@ static void run_tasks(uint32_t gen, int thread) {
     uint64_t w = atomic_load_explicit(&g_word, memory_order_acquire);
     for (;;) {
         if ((uint32_t)(w >> 32) != gen) return;
-        int n = atomic_load_explicit(&g_ntasks, memory_order_relaxed);
+        const int n = (int)((w >> 16) & 0xFFFFu), t = (int)(w & 0xFFFFu);
+        if (t >= n) return;
         ec_task_fn fn = atomic_load_explicit(&g_fn, memory_order_relaxed);
         void *arg = atomic_load_explicit(&g_arg, memory_order_relaxed);
-        int t = (int)(uint32_t)w;
-        if (t >= n) return;
+        int base = atomic_load_explicit(&g_base, memory_order_relaxed);
         if (!atomic_compare_exchange_weak_explicit(&g_word, &w, w + 1, memory_order_acq_rel, memory_order_acquire))
             continue; /* w reloaded */
-        /* the claim succeeded for generation gen: fn, arg, n belong to it */
-        fn(arg, t, thread);
+        /* claimed task t of the current job: fn, arg, base belong to it */
+        fn(arg, base + t, thread);
         if (atomic_fetch_add_explicit(&g_completed, 1, memory_order_acq_rel) + 1 == n) {
             pthread_mutex_lock(&g_lock);
             pthread_cond_broadcast(&g_done);
@@ -153,6 +160,28 @@ int ec_pool_threads(void) {
     return n ? n : default_threads();
 }
 
+/* One job of n (1..JOB_MAX) tasks base .. base + n - 1, with g_run held. */
+static void run_job(int base, int n, ec_task_fn fn, void *arg) {
+    atomic_store_explicit(&g_fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&g_arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&g_base, base, memory_order_relaxed);
+    atomic_store_explicit(&g_completed, 0, memory_order_relaxed);
+    uint32_t gen = (uint32_t)(atomic_load(&g_word) >> 32) + 1;
+    atomic_store(&g_word, ((uint64_t)gen << 32) | ((uint64_t)n << 16)); /* seq_cst: publishes the job */
+    if (atomic_load(&g_sleepers) > 0) {
+        pthread_mutex_lock(&g_lock);
+        pthread_cond_broadcast(&g_wake);
+        pthread_mutex_unlock(&g_lock);
+    }
+    run_tasks(gen, 0);
+    for (int i = 0; i < SPIN_ITERS && atomic_load_explicit(&g_completed, memory_order_acquire) != n; i++) CPU_RELAX();
+    if (atomic_load_explicit(&g_completed, memory_order_acquire) != n) {
+        pthread_mutex_lock(&g_lock);
+        while (atomic_load(&g_completed) != n) pthread_cond_wait(&g_done, &g_lock);
+        pthread_mutex_unlock(&g_lock);
+    }
+}
+
 void ec_parallel_for(int n_tasks, ec_task_fn fn, void *arg) {
     if (n_tasks <= 0) return;
     if (n_tasks == 1 || atomic_load_explicit(&g_nthreads, memory_order_acquire) <= 1 ||
@@ -165,24 +194,7 @@ void ec_parallel_for(int n_tasks, ec_task_fn fn, void *arg) {
         for (int t = 0; t < n_tasks; t++) fn(arg, t, 0);
         return;
     }
-    atomic_store_explicit(&g_fn, fn, memory_order_relaxed);
-    atomic_store_explicit(&g_arg, arg, memory_order_relaxed);
-    atomic_store_explicit(&g_ntasks, n_tasks, memory_order_relaxed);
-    atomic_store_explicit(&g_completed, 0, memory_order_relaxed);
-    uint32_t gen = (uint32_t)(atomic_load(&g_word) >> 32) + 1;
-    atomic_store(&g_word, (uint64_t)gen << 32); /* seq_cst: publishes the job */
-    if (atomic_load(&g_sleepers) > 0) {
-        pthread_mutex_lock(&g_lock);
-        pthread_cond_broadcast(&g_wake);
-        pthread_mutex_unlock(&g_lock);
-    }
-    run_tasks(gen, 0);
-    for (int i = 0; i < SPIN_ITERS && atomic_load_explicit(&g_completed, memory_order_acquire) != n_tasks; i++)
-        CPU_RELAX();
-    if (atomic_load_explicit(&g_completed, memory_order_acquire) != n_tasks) {
-        pthread_mutex_lock(&g_lock);
-        while (atomic_load(&g_completed) != n_tasks) pthread_cond_wait(&g_done, &g_lock);
-        pthread_mutex_unlock(&g_lock);
-    }
+    for (int base = 0; base < n_tasks; base += JOB_MAX)
+        run_job(base, n_tasks - base < JOB_MAX ? n_tasks - base : JOB_MAX, fn, arg);
     pthread_mutex_unlock(&g_run);
 }

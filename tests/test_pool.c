@@ -30,6 +30,11 @@ static void count_task(void *arg, int task, int thread) {
     if (thread < 0 || thread >= c->max_threads) __atomic_store_n(&c->bad_thread, 1, __ATOMIC_RELAXED);
 }
 
+static void big_task(void *arg, int task, int thread) {
+    (void)thread;
+    __atomic_add_fetch(&((int *)arg)[task], 1, __ATOMIC_RELAXED);
+}
+
 static void run_and_check(int n, int threads) {
     counts c;
     memset(&c, 0, sizeof c);
@@ -47,6 +52,23 @@ static void test_many_calls(void **state) {
     effcam_set_threads(3); /* more threads than this machine may have */
     assert_int_equal(ec_pool_threads(), 3);
     for (int i = 0; i < 5000; i++) run_and_check(1 + i % MAXT, 3);
+    /* more tasks than one job holds (65535): split into several jobs */
+    static int big[70001];
+    memset(big, 0, sizeof big);
+    ec_parallel_for(70001, big_task, big);
+    for (int t = 0; t < 70001; t++) assert_int_equal(big[t], 1);
+}
+
+/* Regression: a worker that read a finished job's word must not claim a
+ * task of the next, larger job (seen as a hang under ASan: one task ran
+ * twice and the completion count overshot). Back-to-back jobs whose task
+ * count grows each time. */
+static void test_growing_jobs(void **state) {
+    (void)state;
+    effcam_set_threads(2);
+    for (int i = 0; i < 100000; i++) run_and_check(i % 2 ? 9 : 2, 2);
+    effcam_set_threads(3);
+    for (int i = 0; i < 50000; i++) run_and_check(1 + i % 4, 3);
 }
 
 static int g_thread_seen[8];
@@ -146,6 +168,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_many_calls),
+        cmocka_unit_test(test_growing_jobs),
         cmocka_unit_test(test_one_thread),
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_concurrent_users),
