@@ -15,6 +15,7 @@
  * task has completed: it never waits for a worker that claimed nothing. */
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,6 +49,26 @@ static _Atomic(void *) g_arg;
 static _Atomic int g_base;      /* task index of the job's first task */
 static _Atomic int g_completed;
 #define JOB_MAX 65535
+
+/* Contention back-off. On an oversubscribed machine a worker that claimed
+ * a task can be descheduled for a whole time slice, and every parallel
+ * section then waits for it. With dynamic claiming, a running worker keeps
+ * the caller waiting at most one task, shorter than the caller's own share
+ * of the job; a job counts as stalled when the caller waited longer than
+ * its own share plus STALL_NS. When STALL_HITS of the last 16 jobs
+ * stalled, the next BACKOFF_JOBS parallel sections run inline on the
+ * calling thread (no barrier to wait on), then the pool is tried again. */
+#define STALL_NS 100000L
+#define STALL_HITS 3
+#define BACKOFF_JOBS 512
+static int g_stall_hist;        /* last 16 jobs, 1 = stalled; under g_run */
+static int g_backoff;           /* parallel sections left to run inline; under g_run */
+
+static long long mono_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 static int default_threads(void) {
     const char *e = getenv("EFFCAM_NUM_THREADS");
@@ -173,12 +194,22 @@ static void run_job(int base, int n, ec_task_fn fn, void *arg) {
         pthread_cond_broadcast(&g_wake);
         pthread_mutex_unlock(&g_lock);
     }
+    const long long t_start = mono_ns();
     run_tasks(gen, 0);
+    const long long own = mono_ns() - t_start;
     for (int i = 0; i < SPIN_ITERS && atomic_load_explicit(&g_completed, memory_order_acquire) != n; i++) CPU_RELAX();
+    int stalled = 0;
     if (atomic_load_explicit(&g_completed, memory_order_acquire) != n) {
+        long long t0 = mono_ns();
         pthread_mutex_lock(&g_lock);
         while (atomic_load(&g_completed) != n) pthread_cond_wait(&g_done, &g_lock);
         pthread_mutex_unlock(&g_lock);
+        stalled = mono_ns() - t0 > own + STALL_NS;
+    }
+    g_stall_hist = ((g_stall_hist << 1) | stalled) & 0xFFFF;
+    if (__builtin_popcount((unsigned)g_stall_hist) >= STALL_HITS) {
+        g_backoff = BACKOFF_JOBS;
+        g_stall_hist = 0;
     }
 }
 
@@ -189,7 +220,8 @@ void ec_parallel_for(int n_tasks, ec_task_fn fn, void *arg) {
         for (int t = 0; t < n_tasks; t++) fn(arg, t, 0);
         return;
     }
-    if (atomic_load(&g_nthreads) <= 1) { /* resized to 1 meanwhile */
+    if (atomic_load(&g_nthreads) <= 1 || g_backoff > 0) { /* resized to 1 meanwhile, or backing off */
+        if (g_backoff > 0) g_backoff--;
         pthread_mutex_unlock(&g_run);
         for (int t = 0; t < n_tasks; t++) fn(arg, t, 0);
         return;

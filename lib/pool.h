@@ -17,6 +17,11 @@
  * the index of the running thread, 0 .. ec_pool_threads() - 1, 0 being the
  * caller. No allocation, ever, after the pool exists.
  *
+ * Contention: if the caller keeps waiting milliseconds for descheduled
+ * workers (a machine busier than its cores), the next few hundred
+ * parallel sections run inline on the caller, then the pool is retried
+ * (see pool.c). A quiet machine never triggers it.
+ *
  * Concurrency: one job at a time uses the workers. A call made while the
  * pool is busy (another user thread's predict, or a nested call from inside
  * a task) runs all its tasks inline on the calling thread, with thread
