@@ -248,8 +248,17 @@ effcam_status effcam_get_op_info(const effcam_model *model, int i,
  * tests check it equals the plan. */
 size_t effcam_workspace_high_water(const effcam_ctx *ctx);
 
-/* Threads used by the GEMMs (OpenBLAS) and the library's own kernels.
- * Process-wide; 0 = leave the default. */
+/* Threads used by the library's kernels: one process-wide pool of
+ * threads - 1 workers plus the calling thread (OpenBLAS runs on each of
+ * them single-threaded). threads <= 0: the default, EFFCAM_NUM_THREADS
+ * from the environment if set, else the CPUs available to the process
+ * capped at 4. 1: no worker threads. The pool is created once, by the
+ * first effcam_load_*() / effcam_ctx_init() or by this call (creating
+ * threads is the only allocation outside the arena, and happens once);
+ * idle workers sleep after a short bounded spin. Call it when no predict
+ * is running. Plans do not depend on the thread count. Several user
+ * threads may predict at once on their own workspaces: one of them uses
+ * the pool at a time, the others run their kernels on their own thread. */
 void effcam_set_threads(int threads);
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@
 #include <cblas.h>
 
 #include "internal.h"
+#include "pool.h"
 
 /* ---- BLAS threading -------------------------------------------------------
  * OpenBLAS's threaded GEMM driver calls malloc/free on every call (measured:
@@ -24,6 +25,7 @@
 static void blas_single_thread(void) {
     static int done;
     if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL)) openblas_set_num_threads(1);
+    ec_pool_init(); /* the library's own threads (lib/pool.h): created once */
 }
 
 /* ---- sizes ------------------------------------------------------------- */
@@ -192,6 +194,7 @@ effcam_status effcam_workspace_bytes(const effcam_model *model, const effcam_spe
 effcam_status effcam_ctx_init(const effcam_model *model, const effcam_spec *spec, void *mem, size_t mem_bytes,
                               effcam_ctx **ctx, effcam_error *err) {
     ec_ok(err);
+    blas_single_thread();
     if (!model || !ctx) return ec_fail(err, EFFCAM_E_ARG, "model and ctx must not be NULL");
     *ctx = NULL;
     ec_plan_req r;
@@ -475,8 +478,13 @@ effcam_status effcam_tap_output(const effcam_ctx *ctx, const float **data, int *
 
 size_t effcam_workspace_high_water(const effcam_ctx *ctx) { return ctx ? (size_t)ctx->high_water : 0; }
 
+/* Sizes the process-wide pool (lib/pool.h): threads - 1 workers plus the
+ * calling thread; 1 = no worker threads; <= 0 = the default. OpenBLAS
+ * itself stays single-threaded. Call it when no predict is running (it
+ * waits for a running parallel section to finish). */
 void effcam_set_threads(int threads) {
-    (void)threads; /* the thread pool is not implemented yet: one thread */
+    ec_pool_set_threads(threads);
+    blas_single_thread();
 }
 
 /* ---- introspection ------------------------------------------------------ */

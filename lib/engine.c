@@ -1,8 +1,22 @@
+#define _POSIX_C_SOURCE 200809L
 /* The forward engine: one loop over the ops, each reading and writing the
  * buffers the planner placed. No allocation. */
 #include <string.h>
 
 #include "internal.h"
+
+#ifdef EFFCAM_PROFILE
+/* Developer builds only (-DEFFCAM_PROFILE): seconds spent per op type,
+ * accumulated over forward passes (bench/perf_timing.c prints it). */
+#include <time.h>
+double ec_prof_seconds[16];
+double ec_prof_op_seconds[ECW_MAX_OPS];
+static double prof_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+#endif
 
 static void track(effcam_ctx *ctx, uint64_t end) {
     if (end > ctx->high_water) ctx->high_water = end;
@@ -98,7 +112,14 @@ effcam_status ec_forward(effcam_ctx *ctx) {
             if (m->ops[i].type == ECW_OP_SE) se_saved = ec_buf_ptr(ctx, ec_buf_saved(n, i));
             else preact = ec_buf_ptr(ctx, ec_buf_saved(n, i));
         }
+#ifdef EFFCAM_PROFILE
+        double t0 = prof_now();
         run_op(ctx, i, preact, se_saved);
+        ec_prof_seconds[m->ops[i].type & 15] += prof_now() - t0;
+        ec_prof_op_seconds[i] += prof_now() - t0;
+#else
+        run_op(ctx, i, preact, se_saved);
+#endif
         if (tap && tap->kind == ECW_TAP_PRE_BN && (uint32_t)tap->value == i + 1) {
             preact = ec_buf_ptr(ctx, tap_buf);
             /* tap = (preact - shift) / scale, per channel */

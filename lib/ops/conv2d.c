@@ -21,6 +21,7 @@
 #include <cblas.h>
 
 #include "ops/ops.h"
+#include "pool.h"
 
 static size_t conv_k(const ec_conv_dims *d) {
     return (size_t)d->kh * (size_t)d->kw * (size_t)d->cin;
@@ -69,37 +70,6 @@ static inline void clip_taps(int ix0, int kw, int w, int *kx0, int *kx1) {
     *kx1 = b;
 }
 
-/* col [rows * ow][K] for output rows [oy0, oy0 + rows). */
-static void im2col_tile(float *col, const float *in, const ec_conv_dims *d,
-                        int oy0, int rows) {
-    const int cin = d->cin, kw = d->kw, kh = d->kh;
-    const size_t K = conv_k(d);
-    const size_t seg = (size_t)kw * (size_t)cin; /* one kernel row */
-    for (int r = 0; r < rows; r++) {
-        const int oy = oy0 + r;
-        for (int ox = 0; ox < d->ow; ox++) {
-            float *dst = col + ((size_t)r * (size_t)d->ow + (size_t)ox) * K;
-            const int ix0 = ox * d->sw - d->pl;
-            int kx0, kx1;
-            clip_taps(ix0, kw, d->w, &kx0, &kx1);
-            for (int ky = 0; ky < kh; ky++, dst += seg) {
-                const int iy = oy * d->sh - d->pt + ky;
-                if (iy < 0 || iy >= d->h || kx0 >= kx1) {
-                    memset(dst, 0, seg * sizeof(float));
-                    continue;
-                }
-                if (kx0 > 0) memset(dst, 0, (size_t)kx0 * (size_t)cin * sizeof(float));
-                const float *src = in + ((size_t)iy * (size_t)d->w + (size_t)(ix0 + kx0)) * (size_t)cin;
-                memcpy(dst + (size_t)kx0 * (size_t)cin, src,
-                       (size_t)(kx1 - kx0) * (size_t)cin * sizeof(float));
-                if (kx1 < kw)
-                    memset(dst + (size_t)kx1 * (size_t)cin, 0,
-                           (size_t)(kw - kx1) * (size_t)cin * sizeof(float));
-            }
-        }
-    }
-}
-
 /* din += col2im(dcol) for output rows [oy0, oy0 + rows). */
 static void col2im_tile(float *din, const float *dcol, const ec_conv_dims *d,
                         int oy0, int rows) {
@@ -126,6 +96,67 @@ static void col2im_tile(float *din, const float *dcol, const ec_conv_dims *d,
     }
 }
 
+/* col rows [p0, p1) of the tile starting at output row oy0 (pixel p of the
+ * tile is output (oy0 + p / ow, p % ow)). */
+static void im2col_pixels(float *col, const float *in, const ec_conv_dims *d, int oy0, int p0, int p1) {
+    const int cin = d->cin, kw = d->kw, kh = d->kh;
+    const size_t K = conv_k(d);
+    const size_t seg = (size_t)kw * (size_t)cin;
+    for (int p = p0; p < p1; p++) {
+        const int oy = oy0 + p / d->ow, ox = p % d->ow;
+        float *dst = col + (size_t)p * K;
+        const int ix0 = ox * d->sw - d->pl;
+        int kx0, kx1;
+        clip_taps(ix0, kw, d->w, &kx0, &kx1);
+        for (int ky = 0; ky < kh; ky++, dst += seg) {
+            const int iy = oy * d->sh - d->pt + ky;
+            if (iy < 0 || iy >= d->h || kx0 >= kx1) {
+                memset(dst, 0, seg * sizeof(float));
+                continue;
+            }
+            if (kx0 > 0) memset(dst, 0, (size_t)kx0 * (size_t)cin * sizeof(float));
+            const float *src = in + ((size_t)iy * (size_t)d->w + (size_t)(ix0 + kx0)) * (size_t)cin;
+            memcpy(dst + (size_t)kx0 * (size_t)cin, src, (size_t)(kx1 - kx0) * (size_t)cin * sizeof(float));
+            if (kx1 < kw)
+                memset(dst + (size_t)kx1 * (size_t)cin, 0, (size_t)(kw - kx1) * (size_t)cin * sizeof(float));
+        }
+    }
+}
+
+typedef struct cv_job {
+    float *out, *preact, *col, *wf;
+    const float *in, *b;
+    const uint16_t *w;
+    const ec_conv_dims *d;
+    int oy0, M, ntasks;
+} cv_job;
+
+static void cv_widen(void *arg, int t, int thread) {
+    (void)thread;
+    cv_job *j = arg;
+    const size_t K = conv_k(j->d);
+    int lo, hi;
+    ec_split(j->d->cout, j->ntasks, t, 4, &lo, &hi);
+    ec_f16_widen(j->wf + (size_t)lo * K, j->w + (size_t)lo * K, (size_t)(hi - lo) * K);
+}
+
+/* One slice of a tile: im2col of its pixels, sgemm, bias + activation. */
+static void cv_task(void *arg, int t, int thread) {
+    (void)thread;
+    cv_job *j = arg;
+    const ec_conv_dims *d = j->d;
+    const size_t K = conv_k(d);
+    const int cout = d->cout;
+    int p0, p1;
+    ec_split(j->M, j->ntasks, t, 4, &p0, &p1);
+    if (p1 <= p0) return;
+    im2col_pixels(j->col, j->in, d, j->oy0, p0, p1);
+    const size_t off = ((size_t)j->oy0 * (size_t)d->ow + (size_t)p0) * (size_t)cout;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p1 - p0, cout, (int)K, 1.0f, j->col + (size_t)p0 * K,
+                (int)K, j->wf, (int)K, 0.0f, j->out + off, cout);
+    ec_bias_act(j->out + off, j->b, p1 - p0, cout, d->act, j->preact ? j->preact + off : NULL);
+}
+
 void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact) {
@@ -138,27 +169,22 @@ void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
         ec_bias_act(out, b, M, cout, d->act, preact);
         return;
     }
-    float *wf = scratch;
-    ec_f16_widen(wf, w, (size_t)cout * K);
-
-    if (conv_is_direct(d)) {
-        const int M = d->oh * d->ow;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, cout, (int)K,
-                    1.0f, in, (int)K, wf, (int)K, 0.0f, out, cout);
-        ec_bias_act(out, b, M, cout, d->act, preact);
+    if (conv_is_direct(d)) { /* a pointwise conv: same math, same scratch */
+        ec_pw_dims pd = {d->oh * d->ow, d->cin, cout, d->act};
+        ec_pwconv_forward(out, in, w, b, &pd, scratch, preact);
         return;
     }
-
-    float *col = scratch + (size_t)cout * K;
+    const int nt = ec_pool_threads();
+    cv_job j = {out, preact, scratch + (size_t)cout * K, scratch, in, b, w, d, 0, 0, nt};
+    ec_parallel_for(nt, cv_widen, &j);
     const int tile = ec_conv2d_tile_rows(d);
     for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
         const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;
-        const int M = rows * d->ow;
-        const size_t off = (size_t)oy0 * (size_t)d->ow * (size_t)cout;
-        im2col_tile(col, in, d, oy0, rows);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, cout, (int)K,
-                    1.0f, col, (int)K, wf, (int)K, 0.0f, out + off, cout);
-        ec_bias_act(out + off, b, M, cout, d->act, preact ? preact + off : NULL);
+        j.oy0 = oy0;
+        j.M = rows * d->ow;
+        const int per = nt > 1 ? 4 * nt : 1; /* small slices: see pwconv.c */
+        j.ntasks = per < (j.M + 3) / 4 ? per : (j.M + 3) / 4;
+        ec_parallel_for(j.ntasks, cv_task, &j);
     }
 }
 

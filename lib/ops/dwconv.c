@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "pool.h"
 
 #define DW_CB 16 /* channels per register block in the forward */
 
@@ -40,74 +41,196 @@ static inline void mac_row(float *restrict o, const float *restrict x,
     for (int ch = 0; ch < c; ch++) o[ch] += x[ch] * w[ch];
 }
 
+static void dw_epilogue(float *out, const ec_conv_dims *d, float *preact, int oy) {
+    const size_t n = (size_t)d->ow * d->cout, off = (size_t)oy * n;
+    ec_act_row_isa(out + off, NULL, n, d->act, preact ? preact + off : NULL, -1);
+}
+
+/* One output row oy (all channels): accumulate, then the epilogue. The body
+ * is compiled three times (portable, AVX2+FMA, AVX-512) so GCC vectorises
+ * the DW_CB-channel register block at each width; chosen at run time. */
+#define DW_ROW_BODY                                                                             \
+    const int c = d->cout, H = d->h, W = d->w, OW = d->ow;                                     \
+    const int KH = d->kh, KW = d->kw, SH = d->sh, SW = d->sw;                                   \
+    int ky0, ky1;                                                                               \
+    tap_range(oy, SH, d->pt, KH, H, &ky0, &ky1);                                                \
+    const int iy0 = oy * SH - d->pt;                                                            \
+    float *orow = out + (size_t)oy * OW * c;                                                    \
+    for (int ox = 0; ox < OW; ox++) {                                                           \
+        int kx0, kx1;                                                                           \
+        tap_range(ox, SW, d->pl, KW, W, &kx0, &kx1);                                            \
+        const int ix0 = ox * SW - d->pl;                                                        \
+        float *restrict o = orow + (size_t)ox * c;                                              \
+        if (kx0 >= kx1 || ky0 >= ky1) {                                                         \
+            if (b) memcpy(o, b, (size_t)c * sizeof(float));                                     \
+            else memset(o, 0, (size_t)c * sizeof(float));                                       \
+            continue;                                                                           \
+        }                                                                                       \
+        const float *xbase = in + ((size_t)(iy0 + ky0) * W + (size_t)(ix0 + kx0)) * c;         \
+        const float *wbase = wt + ((size_t)ky0 * KW + (size_t)kx0) * c;                         \
+        const size_t xstride = (size_t)W * c, wstride = (size_t)KW * c;                         \
+        const int nky = ky1 - ky0, nkx = kx1 - kx0;                                             \
+        int c0 = 0;                                                                             \
+        for (; c0 + DW_CB <= c; c0 += DW_CB) {                                                  \
+            float acc[DW_CB];                                                                   \
+            for (int l = 0; l < DW_CB; l++) acc[l] = b ? b[c0 + l] : 0.0f;                      \
+            const float *xr = xbase + c0, *wr = wbase + c0;                                     \
+            for (int ky = 0; ky < nky; ky++, xr += xstride, wr += wstride) {                    \
+                const float *xp = xr, *wp = wr;                                                 \
+                for (int kx = 0; kx < nkx; kx++, xp += c, wp += c)                              \
+                    for (int l = 0; l < DW_CB; l++) acc[l] += xp[l] * wp[l];                    \
+            }                                                                                   \
+            for (int l = 0; l < DW_CB; l++) o[c0 + l] = acc[l];                                 \
+        }                                                                                       \
+        if (c0 < c) {                                                                           \
+            const int rem = c - c0;                                                             \
+            if (b) memcpy(o + c0, b + c0, (size_t)rem * sizeof(float));                         \
+            else memset(o + c0, 0, (size_t)rem * sizeof(float));                               \
+            const float *xr = xbase + c0, *wr = wbase + c0;                                     \
+            for (int ky = 0; ky < nky; ky++, xr += xstride, wr += wstride) {                    \
+                const float *xp = xr, *wp = wr;                                                 \
+                for (int kx = 0; kx < nkx; kx++, xp += c, wp += c)                              \
+                    for (int ch = 0; ch < rem; ch++) o[c0 + ch] += xp[ch] * wp[ch];             \
+            }                                                                                   \
+        }                                                                                       \
+    }                                                                                           \
+    ec_act_row_isa(orow, NULL, (size_t)OW * c, d->act, preact ? preact + (size_t)oy * OW * c : NULL, -1);
+
+typedef void (*dw_row_fn)(float *out, const float *in, const float *wt, const float *b, const ec_conv_dims *d,
+                          float *preact, int oy);
+
+static void dw_row_generic(float *out, const float *in, const float *wt, const float *b, const ec_conv_dims *d,
+                           float *preact, int oy) {
+    DW_ROW_BODY
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define TGT __attribute__((target("avx2,fma")))
+#define SFX avx2
+#define W 8
+#define VF __m256
+#define SET1 _mm256_set1_ps
+#define FMA _mm256_fmadd_ps
+#define MASK_T __m256i
+#define MKMASK(r) _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define LOADM(p, m) _mm256_maskload_ps(p, m)
+#define STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
+#include "dw_simd.inc"
+#undef TGT
+#undef SFX
+#undef W
+#undef VF
+#undef SET1
+#undef FMA
+#undef MASK_T
+#undef MKMASK
+#undef LOADM
+#undef STOREM
+#define TGT __attribute__((target("avx512f")))
+#define SFX avx512
+#define W 16
+#define VF __m512
+#define SET1 _mm512_set1_ps
+#define FMA _mm512_fmadd_ps
+#define MASK_T __mmask16
+#define MKMASK(r) ((__mmask16)((1u << (r)) - 1u))
+#define LOADM(p, m) _mm512_maskz_loadu_ps(m, p)
+#define STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#include "dw_simd.inc"
+#undef W
+
+__attribute__((target("avx2,fma"))) static void dw_row_avx2(float *out, const float *in, const float *wt,
+                                                            const float *b, const ec_conv_dims *d, float *preact,
+                                                            int oy) {
+    DW_ROW_BODY
+}
+__attribute__((target("avx512f"))) static void dw_row_avx512(float *out, const float *in, const float *wt,
+                                                             const float *b, const ec_conv_dims *d, float *preact,
+                                                             int oy) {
+    DW_ROW_BODY
+}
+#endif
+
+/* isa: EC_ISA_* level; the 3x3 / 5x5, stride 1 / 2 square cases get the
+ * intrinsics rows, the others the auto-vectorised generic row. */
+static dw_row_fn dw_row_for(int isa, const ec_conv_dims *d) {
+    int mx = ec_isa_max();
+    if (isa < 0 || isa > mx) isa = mx;
+#if defined(__x86_64__) && defined(__GNUC__)
+    const int fast = d->kh == d->kw && d->sh == d->sw && (d->kw == 3 || d->kw == 5) && (d->sw == 1 || d->sw == 2);
+    const int sel = fast ? (d->kw == 3 ? 0 : 2) + (d->sw - 1) : -1;
+    if (isa == EC_ISA_AVX512) {
+        static const dw_row_fn f[4] = {dw_row_k3s1_avx512, dw_row_k3s2_avx512, dw_row_k5s1_avx512, dw_row_k5s2_avx512};
+        return sel >= 0 ? f[sel] : dw_row_avx512;
+    }
+    if (isa == EC_ISA_AVX2) {
+        static const dw_row_fn f[4] = {dw_row_k3s1_avx2, dw_row_k3s2_avx2, dw_row_k5s1_avx2, dw_row_k5s2_avx2};
+        return sel >= 0 ? f[sel] : dw_row_avx2;
+    }
+#endif
+    (void)d;
+    return dw_row_generic;
+}
+
+typedef struct dw_job {
+    float *out, *preact;
+    const float *in, *wt, *b;
+    const ec_conv_dims *d;
+    dw_row_fn row;
+    int ntasks;
+} dw_job;
+
+static void dw_task(void *arg, int t, int thread) {
+    (void)thread;
+    dw_job *j = arg;
+    int lo, hi;
+    ec_split(j->d->oh, j->ntasks, t, 1, &lo, &hi);
+    for (int oy = lo; oy < hi; oy++) j->row(j->out, j->in, j->wt, j->b, j->d, j->preact, oy);
+}
+
+void ec_dwconv_forward_isa(float *out, const float *in, const uint16_t *w,
+                           const float *b, const ec_conv_dims *d, float *scratch,
+                           float *preact, int isa) {
+    float *restrict wt = scratch;
+    ec_f16_widen(wt, w, wt_floats(d));
+    dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0};
+    /* a few rows per task: dynamic balance without much overhead */
+    int nt = ec_pool_threads();
+    j.ntasks = nt <= 1 ? 1 : (d->oh < 4 * nt ? d->oh : 4 * nt);
+    if (j.ntasks < 1) j.ntasks = 1;
+    ec_parallel_for(d->oh > 0 ? j.ntasks : 0, dw_task, &j);
+}
+
 void ec_dwconv_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact) {
-    const int c = d->cout, H = d->h, W = d->w, OH = d->oh, OW = d->ow;
-    const int KH = d->kh, KW = d->kw, SH = d->sh, SW = d->sw;
-    float *restrict wt = scratch;
-    ec_f16_widen(wt, w, wt_floats(d));
-
-    for (int oy = 0; oy < OH; oy++) {
-        int ky0, ky1;
-        tap_range(oy, SH, d->pt, KH, H, &ky0, &ky1);
-        const int iy0 = oy * SH - d->pt;
-        float *orow = out + (size_t)oy * OW * c;
-        for (int ox = 0; ox < OW; ox++) {
-            int kx0, kx1;
-            tap_range(ox, SW, d->pl, KW, W, &kx0, &kx1);
-            const int ix0 = ox * SW - d->pl;
-            float *restrict o = orow + (size_t)ox * c;
-            if (kx0 >= kx1 || ky0 >= ky1) {
-                if (b) memcpy(o, b, (size_t)c * sizeof(float));
-                else memset(o, 0, (size_t)c * sizeof(float));
-                continue;
-            }
-            const float *xbase = in + ((size_t)(iy0 + ky0) * W + (size_t)(ix0 + kx0)) * c;
-            const float *wbase = wt + ((size_t)ky0 * KW + (size_t)kx0) * c;
-            const size_t xstride = (size_t)W * c, wstride = (size_t)KW * c;
-            const int nky = ky1 - ky0, nkx = kx1 - kx0;
-            int c0 = 0;
-            /* channel blocks of DW_CB held in registers across all taps */
-            for (; c0 + DW_CB <= c; c0 += DW_CB) {
-                float acc[DW_CB];
-                for (int l = 0; l < DW_CB; l++) acc[l] = b ? b[c0 + l] : 0.0f;
-                const float *xr = xbase + c0, *wr = wbase + c0;
-                for (int ky = 0; ky < nky; ky++, xr += xstride, wr += wstride) {
-                    const float *xp = xr, *wp = wr;
-                    for (int kx = 0; kx < nkx; kx++, xp += c, wp += c)
-                        for (int l = 0; l < DW_CB; l++) acc[l] += xp[l] * wp[l];
-                }
-                for (int l = 0; l < DW_CB; l++) o[c0 + l] = acc[l];
-            }
-            if (c0 < c) {
-                const int rem = c - c0;
-                if (b) memcpy(o + c0, b + c0, (size_t)rem * sizeof(float));
-                else memset(o + c0, 0, (size_t)rem * sizeof(float));
-                const float *xr = xbase + c0, *wr = wbase + c0;
-                for (int ky = 0; ky < nky; ky++, xr += xstride, wr += wstride) {
-                    const float *xp = xr, *wp = wr;
-                    for (int kx = 0; kx < nkx; kx++, xp += c, wp += c)
-                        mac_row(o + c0, xp, wp, rem);
-                }
-            }
-        }
-        const size_t n = (size_t)OW * c;
-        if (preact) memcpy(preact + (size_t)oy * OW * c, orow, n * sizeof(float));
-        ec_act_forward(orow, n, d->act);
-    }
+    ec_dwconv_forward_isa(out, in, w, b, d, scratch, preact, -1);
 }
 
 /* Scatter form: din = 0; for every output pixel and valid tap,
  * din[iy, ix, :] += dpre[oy, ox, :] * w[ky, kx, :]. */
-void ec_dwconv_backward(float *din, const float *dpre, const uint16_t *w,
-                        const ec_conv_dims *d, float *scratch) {
+typedef struct dwb_job {
+    float *din;
+    const float *dpre, *wt;
+    const ec_conv_dims *d;
+    int ntasks;
+} dwb_job;
+
+/* Channels are independent in a depthwise conv: each task scatters its own
+ * channel range over the whole image (no write conflicts). */
+static void dwb_task(void *arg, int t, int thread) {
+    (void)thread;
+    dwb_job *j = arg;
+    const ec_conv_dims *d = j->d;
     const int c = d->cin, H = d->h, W = d->w, OH = d->oh, OW = d->ow;
     const int KH = d->kh, KW = d->kw, SH = d->sh, SW = d->sw;
-    float *restrict wt = scratch;
-    ec_f16_widen(wt, w, wt_floats(d));
-    memset(din, 0, (size_t)H * W * c * sizeof(float));
-
+    int c0, c1;
+    ec_split(c, j->ntasks, t, 16, &c0, &c1);
+    const int nc = c1 - c0;
+    if (nc <= 0) return;
+    for (int p = 0; p < H * W; p++) memset(j->din + (size_t)p * c + c0, 0, (size_t)nc * sizeof(float));
     for (int oy = 0; oy < OH; oy++) {
         int ky0, ky1;
         tap_range(oy, SH, d->pt, KH, H, &ky0, &ky1);
@@ -117,16 +240,26 @@ void ec_dwconv_backward(float *din, const float *dpre, const uint16_t *w,
             tap_range(ox, SW, d->pl, KW, W, &kx0, &kx1);
             const int ix0 = ox * SW - d->pl;
             if (kx0 >= kx1) continue;
-            const float *restrict g = dpre + ((size_t)oy * OW + ox) * c;
+            const float *restrict g = j->dpre + ((size_t)oy * OW + ox) * c + c0;
             for (int ky = ky0; ky < ky1; ky++) {
-                float *xrow = din + ((size_t)(iy0 + ky) * W + (size_t)(ix0 + kx0)) * c;
-                const float *wrow = wt + ((size_t)ky * KW + (size_t)kx0) * c;
+                float *xrow = j->din + ((size_t)(iy0 + ky) * W + (size_t)(ix0 + kx0)) * c + c0;
+                const float *wrow = j->wt + ((size_t)ky * KW + (size_t)kx0) * c + c0;
                 for (int kx = kx0; kx < kx1; kx++) {
-                    mac_row(xrow, g, wrow, c);
+                    mac_row(xrow, g, wrow, nc);
                     xrow += c;
                     wrow += c;
                 }
             }
         }
     }
+}
+
+void ec_dwconv_backward(float *din, const float *dpre, const uint16_t *w,
+                        const ec_conv_dims *d, float *scratch) {
+    float *restrict wt = scratch;
+    ec_f16_widen(wt, w, wt_floats(d));
+    int nt = ec_pool_threads(), units = (d->cin + 15) / 16;
+    dwb_job j = {din, dpre, wt, d, nt < units ? nt : units};
+    if (j.ntasks < 1) j.ntasks = 1;
+    ec_parallel_for(j.ntasks, dwb_task, &j);
 }

@@ -40,10 +40,24 @@ void ec_act_backward(float *dx, const float *dy, const float *pre, size_t n,
  * it receives y + b before the activation. */
 void ec_bias_act(float *y, const float *b, int M, int N, int act, float *pre);
 
+/* Instruction-set paths (runtime dispatch). isa < 0 or above what the CPU
+ * has: the best available. Tests call each level against the scalar one. */
+enum { EC_ISA_SCALAR = 0, EC_ISA_AVX2 = 1, EC_ISA_AVX512 = 2 };
+int ec_isa_max(void);
+/* y[i] = exp(x[i]); the SIMD levels use the vectorised exp of act.c. */
+void ec_exp_isa(float *y, const float *x, size_t n, int isa);
+/* y[i] = act(y[i] + b[i]) over n (b may be NULL); pre[i] = y[i] + b[i]. */
+void ec_act_row_isa(float *y, const float *b, size_t n, int act, float *pre, int isa);
+void ec_act_backward_isa(float *dx, const float *dy, const float *pre, size_t n, int act, int isa);
+/* out[i] = act(a[i] + b[i]); pre optional; out may alias a or b. */
+void ec_act_add_isa(float *out, const float *a, const float *b, size_t n, int act, float *pre, int isa);
+
 /* ---- conv2d (conv2d.c): k x k, stride, explicit per-side padding -------
  * Tiled im2col + sgemm; the tile height is chosen by ec_conv2d_tile_rows()
- * so the im2col tile stays under EC_CONV_TILE_BYTES. */
-#define EC_CONV_TILE_BYTES (256u * 1024u)
+ * so the im2col tile stays under EC_CONV_TILE_BYTES (1 MiB: at 256 KiB the
+ * 3x3 convs of EfficientNetV2 ran one 75-pixel row per sgemm and spent ~10%
+ * more time re-packing the weights). */
+#define EC_CONV_TILE_BYTES (1024u * 1024u)
 typedef struct ec_conv_dims {
     int h, w, cin;    /* input  [h, w, cin]            */
     int oh, ow, cout; /* output [oh, ow, cout]         */
@@ -68,6 +82,10 @@ size_t ec_dwconv_scratch_floats(const ec_conv_dims *d);
 void ec_dwconv_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact);
+/* Same, with the instruction-set path forced (EC_ISA_*; < 0 = best). */
+void ec_dwconv_forward_isa(float *out, const float *in, const uint16_t *w,
+                           const float *b, const ec_conv_dims *d, float *scratch,
+                           float *preact, int isa);
 size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d);
 void ec_dwconv_backward(float *din, const float *dpre, const uint16_t *w,
                         const ec_conv_dims *d, float *scratch);

@@ -1,12 +1,20 @@
 /* Pointwise (1x1, stride 1) convolution and dense layers:
  *   y[m, :] = W x[m, :] + b,  W fp16 [cout][cin]
- * The weights are widened once per call into scratch (fp32 [cout][cin]);
- * one GEMM (or GEMV for m == 1) does the rest, then bias + activation. */
+ * The weights are widened once per call into scratch (fp32 [cout][cin]).
+ * Work is split over the thread pool, each task calling single-threaded
+ * sgemm (or sgemv for m == 1) on its slice and then running the bias +
+ * activation epilogue on that slice while it is still in cache:
+ *   - many rows (m >= cout): row slices of the output (weights widened
+ *     first, in parallel);
+ *   - few rows (late layers, dense): column slices; each task widens its
+ *     own weight rows, so the weights are streamed once in total.
+ * No per-thread scratch: slices of the shared widened weights. */
 #include <string.h>
 
 #include <cblas.h>
 
 #include "ops/ops.h"
+#include "pool.h"
 
 size_t ec_pwconv_scratch_floats(const ec_pw_dims *d) {
     return (size_t)d->cout * (size_t)d->cin;
@@ -16,6 +24,56 @@ size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d) {
     return (size_t)d->cout * (size_t)d->cin;
 }
 
+#define PW_TASK_BYTES (96u * 1024u) /* output bytes per row-slice task */
+
+typedef struct pw_job {
+    float *out, *wf, *preact;
+    const float *in, *b;
+    const uint16_t *w;
+    int m, cin, cout, act, ntasks, by_cols;
+} pw_job;
+
+static void widen_task(void *arg, int t, int thread) {
+    (void)thread;
+    pw_job *j = arg;
+    int lo, hi;
+    ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
+    ec_f16_widen(j->wf + (size_t)lo * j->cin, j->w + (size_t)lo * j->cin, (size_t)(hi - lo) * j->cin);
+}
+
+static void pw_task(void *arg, int t, int thread) {
+    (void)thread;
+    pw_job *j = arg;
+    const int cin = j->cin, cout = j->cout;
+    int lo, hi;
+    if (j->by_cols) {
+        ec_split(cout, j->ntasks, t, 16, &lo, &hi);
+        const int nc = hi - lo;
+        if (nc <= 0) return;
+        float *wf = j->wf + (size_t)lo * cin;
+        ec_f16_widen(wf, j->w + (size_t)lo * cin, (size_t)nc * cin);
+        if (j->m == 1) {
+            memset(j->out + lo, 0, (size_t)nc * sizeof(float));
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, nc, cin, 1.0f, wf, cin, j->in, 1, 0.0f, j->out + lo, 1);
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->m, nc, cin, 1.0f, j->in, cin, wf, cin, 0.0f,
+                        j->out + lo, cout);
+        }
+        for (int r = 0; r < j->m; r++) {
+            size_t o = (size_t)r * cout + (size_t)lo;
+            ec_act_row_isa(j->out + o, j->b ? j->b + lo : NULL, (size_t)nc, j->act, j->preact ? j->preact + o : NULL, -1);
+        }
+    } else {
+        ec_split(j->m, j->ntasks, t, 4, &lo, &hi);
+        const int nr = hi - lo;
+        if (nr <= 0) return;
+        const size_t o = (size_t)lo * cout;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, cout, cin, 1.0f, j->in + (size_t)lo * cin, cin, j->wf,
+                    cin, 0.0f, j->out + o, cout);
+        ec_bias_act(j->out + o, j->b, nr, cout, j->act, j->preact ? j->preact + o : NULL);
+    }
+}
+
 void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
                        float *preact) {
@@ -23,20 +81,62 @@ void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
     if (m <= 0 || cout <= 0) return;
     if (cin <= 0) {
         memset(out, 0, (size_t)m * (size_t)cout * sizeof(float));
-    } else {
-        float *wf = scratch;
-        ec_f16_widen(wf, w, (size_t)cout * (size_t)cin);
-        if (m == 1) {
-            /* some BLAS builds scale y by beta = 0 as y * 0 (NaN stays NaN) */
-            memset(out, 0, (size_t)cout * sizeof(float));
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, cout, cin, 1.0f, wf, cin,
-                        in, 1, 0.0f, out, 1);
-        } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, cout, cin,
-                        1.0f, in, cin, wf, cin, 0.0f, out, cout);
-        }
+        ec_bias_act(out, b, m, cout, d->act, preact);
+        return;
     }
-    ec_bias_act(out, b, m, cout, d->act, preact);
+    const int nt = ec_pool_threads();
+    pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout};
+    /* several tasks per thread: a thread that is descheduled (shared
+     * machine) holds back only a small slice, the others take the rest */
+    const int per = nt > 1 ? 4 * nt : 1;
+    if (j.by_cols) {
+        int units = (cout + 15) / 16;
+        j.ntasks = per < units ? per : units;
+        ec_parallel_for(j.ntasks, pw_task, &j);
+        return;
+    }
+    j.ntasks = nt;
+    ec_parallel_for(nt, widen_task, &j);
+    size_t bytes = (size_t)m * (size_t)cout * sizeof(float);
+    size_t nts = (bytes + PW_TASK_BYTES - 1) / PW_TASK_BYTES;
+    if (nts < (size_t)per) nts = (size_t)per;
+    if (nts > (size_t)(m + 3) / 4) nts = (size_t)(m + 3) / 4;
+    j.ntasks = (int)nts;
+    ec_parallel_for(j.ntasks, pw_task, &j);
+}
+
+/* Backward: din[m, :] = dpre[m, :] W, split by rows of din. */
+typedef struct pwb_job {
+    float *din, *wf;
+    const float *dpre;
+    const uint16_t *w;
+    int m, cin, cout, ntasks;
+} pwb_job;
+
+static void pwb_widen(void *arg, int t, int thread) {
+    (void)thread;
+    pwb_job *j = arg;
+    int lo, hi;
+    ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
+    ec_f16_widen(j->wf + (size_t)lo * j->cin, j->w + (size_t)lo * j->cin, (size_t)(hi - lo) * j->cin);
+}
+
+static void pwb_task(void *arg, int t, int thread) {
+    (void)thread;
+    pwb_job *j = arg;
+    int lo, hi;
+    if (j->m == 1) { /* columns of din */
+        ec_split(j->cin, j->ntasks, t, 16, &lo, &hi);
+        if (hi <= lo) return;
+        memset(j->din + lo, 0, (size_t)(hi - lo) * sizeof(float));
+        cblas_sgemv(CblasRowMajor, CblasTrans, j->cout, hi - lo, 1.0f, j->wf + lo, j->cin, j->dpre, 1, 0.0f,
+                    j->din + lo, 1);
+        return;
+    }
+    ec_split(j->m, j->ntasks, t, 4, &lo, &hi);
+    if (hi <= lo) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, j->cin, j->cout, 1.0f,
+                j->dpre + (size_t)lo * j->cout, j->cout, j->wf, j->cin, 0.0f, j->din + (size_t)lo * j->cin, j->cin);
 }
 
 void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
@@ -47,14 +147,8 @@ void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
         memset(din, 0, (size_t)m * (size_t)cin * sizeof(float));
         return;
     }
-    float *wf = scratch;
-    ec_f16_widen(wf, w, (size_t)cout * (size_t)cin);
-    if (m == 1) {
-        memset(din, 0, (size_t)cin * sizeof(float));
-        cblas_sgemv(CblasRowMajor, CblasTrans, cout, cin, 1.0f, wf, cin,
-                    dpre, 1, 0.0f, din, 1);
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, cin, cout,
-                    1.0f, dpre, cout, wf, cin, 0.0f, din, cin);
-    }
+    const int nt = ec_pool_threads();
+    pwb_job j = {din, scratch, dpre, w, m, cin, cout, nt};
+    ec_parallel_for(nt, pwb_widen, &j);
+    ec_parallel_for(nt, pwb_task, &j);
 }

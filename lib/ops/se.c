@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "pool.h"
 
 #define SE_CHUNK 64 /* rows summed into `part` before folding into the total */
 
@@ -49,24 +50,77 @@ static void axpy(float *restrict y, float a, const float *restrict x, int n) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-/* tot[ch] = sum_p a[p, ch] (* b[p, ch] if b), chunked for accuracy. */
-static void sum_rows(float *restrict tot, float *restrict part, const float *a,
-                     const float *b, int hw, int c) {
-    memset(tot, 0, (size_t)c * sizeof(float));
-    for (int p0 = 0; p0 < hw; p0 += SE_CHUNK) {
-        int p1 = p0 + SE_CHUNK < hw ? p0 + SE_CHUNK : hw;
-        memset(part, 0, (size_t)c * sizeof(float));
+/* tot[ch] = sum_p a[p, ch] (* b[p, ch] if b), chunked for accuracy (rows
+ * summed into part, SE_CHUNK at a time, then folded into tot). */
+/* Parallel form of sum_rows: channel ranges are independent (each task
+ * uses its own slice of part). */
+typedef struct se_job {
+    float *tot, *part, *out;
+    const float *a, *b, *g, *ds;
+    int hw, c, ntasks;
+} se_job;
+
+static void sum_task(void *arg, int t, int thread) {
+    (void)thread;
+    se_job *j = arg;
+    int c0, c1;
+    ec_split(j->c, j->ntasks, t, 16, &c0, &c1);
+    const int nc = c1 - c0;
+    if (nc <= 0) return;
+    float *tot = j->tot + c0, *part = j->part + c0;
+    memset(tot, 0, (size_t)nc * sizeof(float));
+    for (int p0 = 0; p0 < j->hw; p0 += SE_CHUNK) {
+        int p1 = p0 + SE_CHUNK < j->hw ? p0 + SE_CHUNK : j->hw;
+        memset(part, 0, (size_t)nc * sizeof(float));
         for (int p = p0; p < p1; p++) {
-            const float *restrict ar = a + (size_t)p * c;
-            if (b) {
-                const float *restrict br = b + (size_t)p * c;
-                for (int ch = 0; ch < c; ch++) part[ch] += ar[ch] * br[ch];
+            const float *restrict ar = j->a + (size_t)p * j->c + c0;
+            if (j->b) {
+                const float *restrict br = j->b + (size_t)p * j->c + c0;
+                for (int ch = 0; ch < nc; ch++) part[ch] += ar[ch] * br[ch];
             } else {
-                for (int ch = 0; ch < c; ch++) part[ch] += ar[ch];
+                for (int ch = 0; ch < nc; ch++) part[ch] += ar[ch];
             }
         }
-        for (int ch = 0; ch < c; ch++) tot[ch] += part[ch];
+        for (int ch = 0; ch < nc; ch++) tot[ch] += part[ch];
     }
+}
+
+static void sum_rows_par(float *tot, float *part, const float *a, const float *b, int hw, int c) {
+    int nt = ec_pool_threads(), units = (c + 15) / 16;
+    se_job j = {tot, part, NULL, a, b, NULL, NULL, hw, c, nt < units ? nt : units};
+    if (j.ntasks < 1) j.ntasks = 1;
+    ec_parallel_for(j.ntasks, sum_task, &j);
+}
+
+/* out[p, :] = a[p, :] * g (+ ds) over position ranges */
+static void scale_task(void *arg, int t, int thread) {
+    (void)thread;
+    se_job *j = arg;
+    int p0, p1;
+    ec_split(j->hw, j->ntasks, t, 1, &p0, &p1);
+    const int c = j->c;
+    for (int p = p0; p < p1; p++) {
+        const float *x = j->a + (size_t)p * c; /* out may alias it */
+        float *o = j->out + (size_t)p * c;
+        const float *restrict g = j->g;
+        if (j->ds) {
+            const float *restrict ds = j->ds;
+            for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch] + ds[ch];
+        } else {
+            for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch];
+        }
+    }
+}
+
+static void scale_par(float *out, const float *a, const float *g, const float *ds, int hw, int c) {
+    int nt = ec_pool_threads();
+    se_job j = {NULL, NULL, out, a, NULL, g, ds, hw, c, 0};
+    size_t elems = (size_t)hw * (size_t)c;
+    int want = (int)(elems / 16384) + 1;
+    j.ntasks = nt <= 1 ? 1 : (want < nt ? nt : (want > 8 * nt ? 8 * nt : want));
+    if (j.ntasks > hw) j.ntasks = hw;
+    if (j.ntasks < 1) return;
+    ec_parallel_for(j.ntasks, scale_task, &j);
 }
 
 void ec_se_forward(float *out, const float *in, const uint16_t *w1,
@@ -81,7 +135,7 @@ void ec_se_forward(float *out, const float *in, const uint16_t *w1,
     float *g = gpre + c;
     float *row = g + c;
 
-    sum_rows(s, part, in, NULL, hw, c);
+    sum_rows_par(s, part, in, NULL, hw, c);
     const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
     for (int ch = 0; ch < c; ch++) s[ch] *= inv;
 
@@ -106,11 +160,7 @@ void ec_se_forward(float *out, const float *in, const uint16_t *w1,
         memcpy(saved + 2 * (size_t)c + m, g, (size_t)c * sizeof(float));
     }
 
-    for (int p = 0; p < hw; p++) {
-        const float *x = in + (size_t)p * c;
-        float *o = out + (size_t)p * c;
-        for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch];
-    }
+    scale_par(out, in, g, NULL, hw, c);
 }
 
 void ec_se_backward(float *din, const float *dout, const float *in,
@@ -126,7 +176,7 @@ void ec_se_backward(float *din, const float *dout, const float *in,
     float *row = dz + m;
 
     /* dL/dg[ch] = sum_p dout[p, ch] * x[p, ch] */
-    sum_rows(acc, part, dout, in, hw, c);
+    sum_rows_par(acc, part, dout, in, hw, c);
     ec_act_backward(acc, acc, gpre, (size_t)c, d->gate);
 
     /* dz = W2^T dgpre; W2 row i (length cmid) scaled by dgpre[i] */
@@ -147,9 +197,5 @@ void ec_se_backward(float *din, const float *dout, const float *in,
     const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
     for (int ch = 0; ch < c; ch++) ds[ch] *= inv;
 
-    for (int p = 0; p < hw; p++) {
-        const float *dy = dout + (size_t)p * c;
-        float *dx = din + (size_t)p * c;
-        for (int ch = 0; ch < c; ch++) dx[ch] = dy[ch] * g[ch] + ds[ch];
-    }
+    scale_par(din, dout, g, ds, hw, c);
 }
