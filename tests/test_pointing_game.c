@@ -3,8 +3,8 @@
  * map's maximum (default layer, predicted class, logit target, upsampled to
  * the image) must fall inside the lesion's mask. The engine, the planner's
  * Grad-CAM mode and the image path all run for real here. The figure is
- * printed; the assertion is the floor this model reaches (see the issue
- * notes: the goal is 90%). */
+ * printed; the assertion is the goal, 90% (the shipped model reaches 91.5%,
+ * 183 of 200, the same figure as tools/demo/pointing_game.py --n 200). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +20,7 @@
 #include "test_util.h"
 
 #define N_IMAGES 200
-#define FLOOR 0.80
+#define FLOOR 0.90
 
 static unsigned char *read_pgm(const char *path, int *w, int *h) {
     FILE *f = fopen(path, "rb");
