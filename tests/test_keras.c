@@ -32,7 +32,10 @@ static void test_keras_models(void **state) {
     char kdir[2048], mpath[2100], ecwdir[2048];
     snprintf(kdir, sizeof kdir, "%s/keras", tu_env("EFFCAM_SHARED_DATA", "../shared/data"));
     snprintf(mpath, sizeof mpath, "%s/manifest.json", kdir);
-    snprintf(ecwdir, sizeof ecwdir, "%s/keras", tu_env("EFFCAM_BUILD_DIR", "build"));
+    /* converted by tools/test.sh (EFFCAM_KERAS_DIR); default: this build's keras/ */
+    char defdir[2048];
+    snprintf(defdir, sizeof defdir, "%s/keras", tu_env("EFFCAM_BUILD_DIR", "build"));
+    snprintf(ecwdir, sizeof ecwdir, "%s", tu_env("EFFCAM_KERAS_DIR", defdir));
     jn *root = json_load(mpath);
     if (!root) {
         tu_skip_note("Keras references", "../shared/data/keras/manifest.json is absent");
@@ -49,7 +52,10 @@ static void test_keras_models(void **state) {
         snprintf(ecw, sizeof ecw, "%s/%s.ecw", ecwdir, name);
         FILE *f = fopen(ecw, "rb");
         if (!f) {
-            if (!strcmp(tu_env("EFFCAM_REQUIRE_REFS", "0"), "1")) fail_msg("%s missing (tools/keras2ecw.py)", ecw);
+            if (!strcmp(tu_env("EFFCAM_REQUIRE_REFS", "0"), "1")) {
+                json_free(root);
+                fail_msg("%s missing (tools/keras2ecw.py)", ecw);
+            }
             tu_skip_note(name, "not converted (run tools/test.sh)");
             continue;
         }

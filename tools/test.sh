@@ -28,6 +28,7 @@ echo "== Keras models from ../shared/data/keras -> build/keras/*.ecw"
 SHARED="$ROOT/../shared/data"
 if [ -d "$SHARED/keras" ]; then
   mkdir -p build/keras
+  export EFFCAM_KERAS_DIR="$ROOT/build/keras"
   for f in "$SHARED"/keras/*.keras; do
     n=$(basename "$f" .keras)
     /usr/bin/python3 tools/keras2ecw.py "$f" "build/keras/$n.ecw" >/dev/null
