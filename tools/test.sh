@@ -38,7 +38,7 @@ else
 fi
 
 echo "== tests (Release)"
-ctest --test-dir build --output-on-failure -j1
+ctest --test-dir build --output-on-failure -j1 | tee build/ctest-release.log
 
 echo "== install: pkg-config and find_package consumers"
 bash tests/install/check.sh
@@ -49,7 +49,7 @@ cmake -S . -B build-san -DEFFCAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build build-san -j"$JOBS"
 echo "== tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-san --output-on-failure -j1
+  ctest --test-dir build-san --output-on-failure -j1 | tee build-san/ctest-san.log
 
 if [ -d tests/py ]; then
   echo "== Python tool tests"
@@ -60,4 +60,7 @@ if [ -d tests/py ]; then
   echo "python: $pass passed, $fail failed"
   [ "$fail" = 0 ]
 fi
-echo "ALL TESTS PASSED"
+n_rel=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest-release.log | tail -1)
+n_san=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build-san/ctest-san.log | tail -1)
+echo "ALL TESTS PASSED: Release ctest $n_rel, ASan+UBSan ctest $n_san, install 2, python ${pass:-0}"
+echo "effcam: $(( ${n_rel:-0} + ${n_san:-0} + 2 + ${pass:-0} )) passed, 0 failed"
