@@ -7,8 +7,6 @@
 #include "bench_util.h"
 #include "internal.h"
 
-static const void *tdata(const effcam_model *m, int t) { return t >= 0 ? m->tensors[t].data : NULL; }
-
 static double op_flops(const ec_op *op, const ec_shape *in, const ec_shape *out) {
     double o = (double)out->h * out->w;
     switch (op->type) {
@@ -23,59 +21,8 @@ static double op_flops(const ec_op *op, const ec_shape *in, const ec_shape *out)
     }
 }
 
-/* Same calls as lib/engine.c's run_op() in predict mode. */
-static void run_op(effcam_ctx *ctx, uint32_t i) {
-    const effcam_model *m = ctx->m;
-    const ec_op *op = &m->ops[i];
-    ec_shape in, out;
-    ec_value_shape(ctx, op->in0, &in);
-    ec_value_shape(ctx, (int)i + 1, &out);
-    const float *x = ec_buf_ptr(ctx, (uint32_t)op->in0);
-    float *y = ec_buf_ptr(ctx, i + 1);
-    size_t n_out = (size_t)out.h * out.w * out.c;
-    switch (op->type) {
-    case ECW_OP_CONV2D:
-    case ECW_OP_DWCONV: {
-        ec_shape o;
-        int pt, pl;
-        ec_op_geometry(op, &in, &o, &pt, &pl, NULL);
-        ec_conv_dims d;
-        ec_conv_dims_of(op, &in, &out, pt, pl, &d);
-        if (op->type == ECW_OP_CONV2D)
-            ec_conv2d_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
-                              ec_scratch_ptr(ctx, ec_conv2d_scratch_floats(&d)), NULL);
-        else
-            ec_dwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
-                              ec_scratch_ptr(ctx, ec_dwconv_scratch_floats(&d)), NULL);
-        break;
-    }
-    case ECW_OP_PWCONV:
-    case ECW_OP_DENSE: {
-        ec_pw_dims d = {in.h * in.w, op->cin, op->cout, op->act};
-        ec_pwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
-                          ec_scratch_ptr(ctx, ec_pwconv_scratch_floats(&d)), NULL);
-        break;
-    }
-    case ECW_OP_SE: {
-        ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
-        ec_se_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), tdata(m, op->t[2]),
-                      tdata(m, op->t[3]), &d, ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), NULL);
-        break;
-    }
-    case ECW_OP_ADD:
-        ec_add_forward(y, x, ec_buf_ptr(ctx, (uint32_t)op->in1), n_out, op->act, NULL);
-        break;
-    case ECW_OP_GAP:
-        ec_gap_forward(y, x, in.h * in.w, in.c);
-        break;
-    case ECW_OP_ACT:
-        memcpy(y, x, n_out * sizeof(float));
-        ec_act_forward(y, n_out, op->act);
-        break;
-    default:
-        break;
-    }
-}
+/* The engine's own op runner, predict mode. */
+static void run_op(effcam_ctx *ctx, uint32_t i) { ec_run_op(ctx, i, NULL, NULL); }
 
 double bench_model_flops(effcam_ctx *ctx, const effcam_model *model) {
     double f = 0;

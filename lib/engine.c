@@ -44,7 +44,7 @@ static const void *tdata(const effcam_model *m, int t) { return t >= 0 ? m->tens
 
 /* Runs op i: value i + 1 <- inputs. preact: where the pre-activation goes
  * (a kept tap), or NULL. */
-static void run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
+void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
     const effcam_model *m = ctx->m;
     const ec_op *op = &m->ops[i];
     ec_shape in, out;
@@ -114,11 +114,11 @@ effcam_status ec_forward(effcam_ctx *ctx) {
         }
 #ifdef EFFCAM_PROFILE
         double t0 = prof_now();
-        run_op(ctx, i, preact, se_saved);
+        ec_run_op(ctx, i, preact, se_saved);
         ec_prof_seconds[m->ops[i].type & 15] += prof_now() - t0;
         ec_prof_op_seconds[i] += prof_now() - t0;
 #else
-        run_op(ctx, i, preact, se_saved);
+        ec_run_op(ctx, i, preact, se_saved);
 #endif
         if (tap && tap->kind == ECW_TAP_PRE_BN && (uint32_t)tap->value == i + 1) {
             preact = ec_buf_ptr(ctx, tap_buf);

@@ -201,6 +201,9 @@ uint64_t ec_model_tables_bytes(const ec_layout *L);
 /* ---- engine (engine.c, backward.c) ---------------------------------------- */
 /* Runs the forward pass on the input already written to value 0. */
 effcam_status ec_forward(effcam_ctx *ctx);
+/* Runs op i alone (value i + 1 <- its inputs); preact / se_saved optional.
+ * The benchmark's per-op profile times this. */
+void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved);
 /* Grad-CAM: seeds d score / d logits, runs the backward pass to the tap and
  * leaves the gradient w.r.t. the tap in its G buffer (tap space). */
 effcam_status ec_backward(effcam_ctx *ctx, int cls, int target);
