@@ -35,7 +35,10 @@ static void gradcam_usage(FILE *f) {
         "  --cmap NAME       jet (default), turbo, viridis, inferno, gray\n"
         "  --alpha A         heatmap opacity in the overlay (default 0.4)\n"
         "  --size HxW        model input size (default: the model's own)\n"
-        "  --in-place        use the model file in place (read-only mmap)\n"
+        "  --in-place        use the model file in place (read-only mmap; the\n"
+        "                    default here: the fastest start and the pages are\n"
+        "                    shared between processes)\n"
+        "  --copy            copy the model into the arena instead\n"
         "  --threads N       threads for the library\n"
         "  --json            one JSON object with the prediction, the map and\n"
         "                    the planned bytes\n"
@@ -71,7 +74,7 @@ static effcam_status render(effcam_image *img, const char *photo, const float *c
     ro.alpha = alpha;
     ro.format = (ends_with(out, ".jpg") || ends_with(out, ".jpeg")) ? EFFCAM_OUT_JPEG : EFFCAM_OUT_PNG;
     ro.quality = 92;
-    ro.png_level = 6;
+    ro.png_level = 1; /* zlib's fastest: the overlay is written once, quickly */
     ro.flags = flags;
     effcam_status st = effcam_image_render_file(img, photo, cam, ch, cw, &ro, write_file, f, NULL, err);
     if (fclose(f) != 0 && !st) st = EFFCAM_E_IO;
@@ -82,7 +85,7 @@ int cmd_gradcam(int argc, char **argv) {
     effcam_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.mode = EFFCAM_MODE_GRADCAM;
-    unsigned flags = 0;
+    unsigned flags = EFFCAM_LOAD_IN_PLACE;
     int json = 0, post = EFFCAM_POST_GRADCAM_LIB;
     long cls = -1, threads = 0;
     double alpha = 0.4;
@@ -131,6 +134,8 @@ int cmd_gradcam(int argc, char **argv) {
                 if (r < 0 || cli_parse_long(v, 1, 256, &threads)) return cli_usage_error("gradcam", "bad --threads");
             } else if (!strcmp(a, "--in-place")) {
                 flags |= EFFCAM_LOAD_IN_PLACE;
+            } else if (!strcmp(a, "--copy")) {
+                flags &= ~EFFCAM_LOAD_IN_PLACE;
             } else if (!strcmp(a, "--json")) {
                 json = 1;
             } else {
