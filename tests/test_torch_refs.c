@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "effcam.h"
+#include "effcam_image.h"
 #include "json_min.h"
 #include "refcheck.h"
 #include "test_util.h"
@@ -71,6 +72,56 @@ static void check_manifest(const char *dir, const char *manifest) {
                     CHECK(same && d <= 5e-3, "%s %s: fp32 acceptance", name, id);
                     free(p32);
                 }
+                /* the whole path from the photo: our JPEG decode (checked
+                 * against PIL's pixel sum) and effcam_predict_rgb8's
+                 * half-pixel bilinear stretch, vs the fp32 model fed the same
+                 * stretch (probs32_hp) */
+                const jn *jd = json_get(C, "jpeg_decoded");
+                float *php = case_file(dir, C, "probs32_hp", (size_t)ncls);
+                const char *photo = json_str(json_get(C, "image"));
+                if (jd && php && photo) {
+                    char ppath[2048];
+                    snprintf(ppath, sizeof ppath, "%s/isic/%s", tu_env("EFFCAM_SHARED_DATA", "../shared/data"), photo);
+                    int pw = (int)json_num(json_get(jd, "w")), ph = (int)json_num(json_get(jd, "h"));
+                    effcam_image_limits lim = {0};
+                    lim.max_out_width = pw;
+                    lim.max_out_height = ph;
+                    effcam_image *img = NULL;
+                    effcam_error ierr;
+                    effcam_decode_opts dop = {0};
+                    dop.out_width = pw;
+                    dop.out_height = ph;
+                    dop.flags = EFFCAM_IMG_NO_ORIENT;
+                    effcam_image_info ii;
+                    effcam_status ist = effcam_image_init(&lim, NULL, 0, &img, &ierr);
+                    if (!ist) ist = effcam_image_decode_file(img, ppath, &dop, &ii, &ierr);
+                    CHECK(!ist, "%s: decode %s", ppath, ierr.message);
+                    if (!ist) {
+                        int th, tw;
+                        const float *t = effcam_image_tensor(img, &th, &tw);
+                        uint8_t *rgb = malloc((size_t)th * tw * 3);
+                        double sum = 0;
+                        for (size_t q = 0; q < (size_t)th * tw * 3; q++) { rgb[q] = (uint8_t)(t[q] + 0.5f); sum += rgb[q]; }
+                        CHECK(sum == json_num(json_get(jd, "sum_u8")), "%s: decoded pixel sum %.0f, PIL %.0f", photo, sum,
+                              json_num(json_get(jd, "sum_u8")));
+                        effcam_spec sp = {.height = h, .width = w};
+                        effcam_model *mm;
+                        effcam_ctx *cc;
+                        if (effcam_load_file(ecw, &sp, EFFCAM_LOAD_IN_PLACE, NULL, 0, &mm, &cc, NULL) == EFFCAM_OK) {
+                            effcam_predict_rgb8(cc, rgb, th, tw, 0);
+                            const float *pp = effcam_probs(cc);
+                            double d = tu_max_abs_diff(pp, php, (size_t)ncls);
+                            int same = rc_argmax(pp, ncls) == rc_argmax(php, ncls);
+                            fprintf(stderr, "%-22s %-16s photo -> decode -> predict_rgb8: top-1 %s, max |dprob| %.2e\n", name,
+                                    id, same ? "same" : "DIFFERENT", d);
+                            CHECK(same && d <= 5e-3, "%s %s: rgb8 path", name, id);
+                            effcam_free(mm);
+                        }
+                        free(rgb);
+                    }
+                    effcam_image_free(img);
+                }
+                free(php);
                 free(x); free(lg); free(pr);
                 continue;
             }
