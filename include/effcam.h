@@ -91,7 +91,14 @@ typedef struct effcam_spec {
                             model's default). PREDICT: if set, that tap's
                             activation stays readable after predict.           */
     effcam_cam_method method; /* GRADCAM only                                  */
+    unsigned cam_flags;  /* GRADCAM: EFFCAM_CAM_SMOOTH_* (planned: they keep
+                            the input for the extra passes)                    */
 } effcam_spec;
+
+/* Test-time smoothing: also explain the horizontally flipped image (same
+ * class) and average the two raw maps, the second flipped back. Gradient
+ * methods and Eigen-CAM. The channel weights reported are the last pass's. */
+#define EFFCAM_CAM_SMOOTH_FLIP 1u
 
 /* Load flags. */
 #define EFFCAM_LOAD_IN_PLACE    1u /* use the file bytes where they are (caller

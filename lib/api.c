@@ -53,6 +53,10 @@ static effcam_status resolve(const uint8_t *file, const ec_layout *L, const effc
     if ((unsigned)spec->mode > EFFCAM_MODE_GRADCAM) return ec_fail(err, EFFCAM_E_ARG, "unknown mode %d", (int)spec->mode);
     if ((unsigned)spec->method >= EFFCAM_CAM_METHOD_COUNT) return ec_fail(err, EFFCAM_E_ARG, "unknown CAM method %d", (int)spec->method);
     r->method = (int)spec->method;
+    r->cam_flags = spec->mode == EFFCAM_MODE_GRADCAM ? spec->cam_flags : 0;
+    if (r->cam_flags & ~EFFCAM_CAM_SMOOTH_FLIP) return ec_fail(err, EFFCAM_E_ARG, "unknown cam_flags 0x%x", r->cam_flags);
+    if (r->cam_flags && spec->method == EFFCAM_CAM_SCORECAM)
+        return ec_fail(err, EFFCAM_E_UNSUPPORTED, "test-time smoothing is not available with Score-CAM");
     r->tap = -1;
     if (spec->layer) {
         r->tap = ec_find_tap(file, L, spec->layer);
@@ -153,6 +157,7 @@ static effcam_ctx *ctx_layout(const effcam_model *m, const ec_plan_req *r, const
     c->mode = r->mode;
     c->tap = r->tap;
     c->method = r->method;
+    c->cam_flags = r->cam_flags;
     c->n_bufs = ec_plan_nbufs(&m->L, r->mode);
     uint8_t *q = mem + EC_ALIGN_UP(sizeof(effcam_ctx));
     c->bufs = (ec_buf *)q;

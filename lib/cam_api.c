@@ -33,6 +33,42 @@ static effcam_status scorecam(effcam_ctx *ctx, int cls, int target, float *score
     return EFFCAM_OK;
 }
 
+/* Test-time smoothing: the same explanation on the horizontally flipped
+ * input, flipped back and averaged with the first map (R, [h][w]). */
+static effcam_status flip_pass(effcam_ctx *ctx, int cls, int target, float *R, int h, int w) {
+    const effcam_model *m = ctx->m;
+    const uint32_t n = m->L.n_ops, ncls = m->L.n_classes;
+    float *first = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_NORM));
+    memcpy(first, R, sizeof(float) * (size_t)h * w);
+    const float *I0 = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0));
+    float *in = ec_buf_ptr(ctx, 0);
+    const int H = ctx->h, W = ctx->w;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) in[((size_t)y * W + x) * 3 + c] = I0[((size_t)y * W + (W - 1 - x)) * 3 + c];
+    ctx->masked_pass = 1;
+    ec_forward(ctx);
+    ctx->masked_pass = 0;
+    /* the probability target differentiates this pass's softmax */
+    ec_softmax_forward(ctx->probs, ec_buf_ptr(ctx, n), (int)ncls);
+    const ec_buf *V = &ctx->bufs[m->taps[ctx->tap].value];
+    const int hw = V->h * V->w, k = (int)V->c;
+    const float *G = NULL;
+    if (ec_method_needs_grad(ctx->method)) {
+        effcam_status st = ec_backward(ctx, cls, target);
+        if (st) return st;
+        G = ec_buf_ptr(ctx, ec_buf_grad(n, (uint32_t)m->taps[ctx->tap].value));
+    }
+    ec_cam_combine(ctx->method, ec_tap_activation(ctx), G, hw, k, R, ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_WEIGHTS)),
+                   ec_scratch_ptr(ctx, ec_cam_scratch_floats(ctx->method, hw, k)));
+    ec_softmax_forward(ctx->probs, ctx->logits, (int)ncls); /* the prediction's probabilities again */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) first[y * w + x] = 0.5f * (first[y * w + x] + R[y * w + (w - 1 - x)]);
+    memcpy(R, first, sizeof(float) * (size_t)h * w);
+    ctx->clobbered = 1;
+    return EFFCAM_OK;
+}
+
 effcam_status effcam_gradcam(effcam_ctx *ctx, const effcam_cam_opts *opts, const float **raw, int *height, int *width) {
     if (!ctx) return EFFCAM_E_ARG;
     if (ctx->mode != EFFCAM_MODE_GRADCAM) return EFFCAM_E_MODE;
@@ -44,6 +80,16 @@ effcam_status effcam_gradcam(effcam_ctx *ctx, const effcam_cam_opts *opts, const
     if (target != EFFCAM_TARGET_LOGIT && target != EFFCAM_TARGET_PROB) return EFFCAM_E_ARG;
     if (cls >= (int)m->L.n_classes) return EFFCAM_E_ARG;
     if (cls < 0) effcam_top_k(ctx, 1, &cls, NULL);
+    if (ctx->clobbered) {
+        /* an earlier smoothed call left the flipped pass in the buffers:
+         * rerun the prediction's forward pass from the kept input */
+        const ec_buf *v0 = &ctx->bufs[0];
+        memcpy(ec_buf_ptr(ctx, 0), ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0)), (size_t)v0->h * v0->w * v0->c * 4u);
+        ctx->masked_pass = 1;
+        ec_forward(ctx);
+        ctx->masked_pass = 0;
+        ctx->clobbered = 0;
+    }
     const ec_buf *V = &ctx->bufs[m->taps[ctx->tap].value];
     const int hw = V->h * V->w, k = (int)V->c;
     float *R = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_RAW));
@@ -60,6 +106,10 @@ effcam_status effcam_gradcam(effcam_ctx *ctx, const effcam_cam_opts *opts, const
         G = Wt; /* the scores */
     }
     ec_cam_combine(ctx->method, A, G, hw, k, R, Wt, ec_scratch_ptr(ctx, ec_cam_scratch_floats(ctx->method, hw, k)));
+    if (ctx->cam_flags & EFFCAM_CAM_SMOOTH_FLIP) {
+        effcam_status st = flip_pass(ctx, cls, target, R, V->h, V->w);
+        if (st) return st;
+    }
     ctx->cam_ready = 1;
     ctx->cam_class = cls;
     if (raw) *raw = R;

@@ -104,6 +104,12 @@ effcam_status ec_forward(effcam_ctx *ctx) {
     const ec_tap *tap = ctx->tap >= 0 ? &m->taps[ctx->tap] : NULL;
     uint32_t tap_buf = n + 1 + EC_BUF_TAP;
     const int grad = ctx->mode == EFFCAM_MODE_GRADCAM;
+    if (grad && !ctx->masked_pass && (ctx->method == EFFCAM_CAM_SCORECAM || ctx->cam_flags)) {
+        /* keep the input for the extra passes (masked / flipped), before op
+         * 0 runs: value 0's bytes are reused once it has been read */
+        const ec_buf *v0 = &ctx->bufs[0];
+        memcpy(ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0)), ec_buf_ptr(ctx, 0), (size_t)v0->h * v0->w * v0->c * 4u);
+    }
     for (uint32_t i = 0; i < n; i++) {
         float *preact = NULL, *se_saved = NULL;
         if (tap && tap->kind != ECW_TAP_OUTPUT && (uint32_t)tap->value == i + 1) preact = ec_buf_ptr(ctx, tap_buf);
@@ -135,13 +141,11 @@ effcam_status ec_forward(effcam_ctx *ctx) {
     memcpy(ctx->logits, logits, sizeof(float) * m->L.n_classes);
     ec_softmax_forward(ctx->probs, ctx->logits, (int)m->L.n_classes);
     if (grad && ctx->method == EFFCAM_CAM_SCORECAM) {
-        /* keep the unmasked input and the activations for the masked passes */
-        const ec_buf *v0 = &ctx->bufs[0];
-        memcpy(ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0)), ec_buf_ptr(ctx, 0), (size_t)v0->h * v0->w * v0->c * 4u);
         const ec_buf *a = &ctx->bufs[ec_buf_single(n, EC_BUF_ACOPY)];
         memcpy(ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_ACOPY)), ec_tap_activation(ctx), (size_t)a->h * a->w * a->c * 4u);
     }
     ctx->have_result = 1;
     ctx->cam_ready = 0;
+    ctx->clobbered = 0;
     return EFFCAM_OK;
 }

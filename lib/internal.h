@@ -136,6 +136,7 @@ typedef struct ec_plan_req {
     effcam_mode mode;
     int tap;             /* tap index or -1 */
     int method;          /* effcam_cam_method (GRADCAM) */
+    unsigned cam_flags;  /* EFFCAM_CAM_SMOOTH_* (GRADCAM) */
 } ec_plan_req;
 
 /* Does the method need the backward pass? */
@@ -180,7 +181,9 @@ struct effcam_ctx {
     int method;              /* effcam_cam_method */
     int cam_ready;           /* effcam_gradcam ran since the last predict */
     int cam_class;
-    int masked_pass;         /* Score-CAM forward in progress */
+    int masked_pass;         /* Score-CAM / smoothing forward in progress */
+    unsigned cam_flags;      /* EFFCAM_CAM_SMOOTH_* */
+    int clobbered;           /* a flipped pass overwrote the prediction's buffers */
     ec_buf *bufs;            /* [n_bufs] */
     uint32_t n_bufs;
     float *logits, *probs;   /* [n_classes] */

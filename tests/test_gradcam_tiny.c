@@ -246,7 +246,7 @@ static void test_eigencam_scorecam(void **state) {
         assert_int_equal(effcam_gradcam(ctx, NULL, &raw, &rh, &rw), EFFCAM_OK);
         double e = rel_l2d(raw, refs[q], hw);
         fprintf(stderr, "  %s: raw CAM rel L2 %.2e\n", q ? "Score-CAM" : "Eigen-CAM", e);
-        assert_true(e <= 1e-3);
+        assert_true(e <= 1e-5); /* measured ~1e-7; a clobbered input once gave 9.8e-4 */
         /* the prediction's results survive the extra passes */
         assert_memory_equal(keep, effcam_logits(ctx), sizeof keep);
         effcam_plan p;
@@ -258,11 +258,75 @@ static void test_eigencam_scorecam(void **state) {
     free(file);
 }
 
+/* Test-time smoothing (horizontal flip): the smoothed raw map equals the
+ * average of the engine's own maps on the image and on its mirror image
+ * (flipped back), within the plan, and a second call is the same as the
+ * first (the prediction's buffers are restored). */
+static void test_smoothing_flip(void **state) {
+    (void)state;
+    uint8_t *file;
+    size_t size;
+    tb_build_tiny(31, 32, 32, NCLS, &file, &size);
+    const int h = 26, w = 22;
+    float *x = malloc(sizeof(float) * h * w * 3), *xf = malloc(sizeof(float) * h * w * 3);
+    tu_rng r;
+    tu_seed(&r, 8);
+    tu_fill(&r, x, (size_t)h * w * 3, 0, 255);
+    for (int y = 0; y < h; y++)
+        for (int q = 0; q < w; q++)
+            for (int c = 0; c < 3; c++) xf[(y * w + q) * 3 + c] = x[(y * w + (w - 1 - q)) * 3 + c];
+    const int methods[3] = {EFFCAM_CAM_GRADCAM, EFFCAM_CAM_LAYERCAM, EFFCAM_CAM_EIGENCAM};
+    for (int mi = 0; mi < 3; mi++)
+        for (int target = 0; target < 2; target++) {
+            effcam_spec plain = {.height = h, .width = w, .mode = EFFCAM_MODE_GRADCAM, .layer = "block1", .method = methods[mi]};
+            effcam_spec smooth = plain;
+            smooth.cam_flags = EFFCAM_CAM_SMOOTH_FLIP;
+            effcam_model *m1, *m2;
+            effcam_ctx *c1, *c2;
+            assert_int_equal(effcam_load_memory(file, size, &plain, 0, NULL, 0, &m1, &c1, NULL), EFFCAM_OK);
+            assert_int_equal(effcam_load_memory(file, size, &smooth, 0, NULL, 0, &m2, &c2, NULL), EFFCAM_OK);
+            assert_int_equal(effcam_predict_f32(c1, x, h, w, 0), EFFCAM_OK);
+            int cls;
+            effcam_top_k(c1, 1, &cls, NULL);
+            effcam_cam_opts o = {.class_index = cls, .target = (effcam_cam_target)target};
+            const float *r1;
+            int fh, fw;
+            assert_int_equal(effcam_gradcam(c1, &o, &r1, &fh, &fw), EFFCAM_OK);
+            float *a = malloc(sizeof(float) * fh * fw), *b = malloc(sizeof(float) * fh * fw);
+            memcpy(a, r1, sizeof(float) * fh * fw);
+            assert_int_equal(effcam_predict_f32(c1, xf, h, w, 0), EFFCAM_OK);
+            assert_int_equal(effcam_gradcam(c1, &o, &r1, &fh, &fw), EFFCAM_OK);
+            for (int y = 0; y < fh; y++)
+                for (int q = 0; q < fw; q++) b[y * fw + q] = 0.5f * (a[y * fw + q] + r1[y * fw + (fw - 1 - q)]);
+            assert_int_equal(effcam_predict_f32(c2, x, h, w, 0), EFFCAM_OK);
+            float keep[NCLS];
+            memcpy(keep, effcam_probs(c2), sizeof keep);
+            const float *rs;
+            for (int call = 0; call < 2; call++) {
+                assert_int_equal(effcam_gradcam(c2, &o, &rs, &fh, &fw), EFFCAM_OK);
+                double e = tu_rel_l2(rs, b, (size_t)fh * fw);
+                if (e > 1e-5) fprintf(stderr, "smoothing method %d target %d call %d: rel L2 %.2e\n", methods[mi], target, call, e);
+                assert_true(e <= 1e-5);
+            }
+            assert_memory_equal(keep, effcam_probs(c2), sizeof keep);
+            effcam_plan p;
+            assert_int_equal(effcam_plan_memory(file, size, &smooth, 0, &p, NULL), EFFCAM_OK);
+            assert_int_equal(effcam_workspace_high_water(c2), p.workspace_bytes);
+            free(a); free(b);
+            effcam_free(m1); effcam_free(m2);
+        }
+    effcam_spec bad = {.mode = EFFCAM_MODE_GRADCAM, .method = EFFCAM_CAM_SCORECAM, .cam_flags = EFFCAM_CAM_SMOOTH_FLIP};
+    effcam_plan p;
+    assert_int_equal(effcam_plan_memory(file, size, &bad, 0, &p, NULL), EFFCAM_E_UNSUPPORTED);
+    free(x); free(xf); free(file);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcam_vs_finite_differences),
         cmocka_unit_test(test_gradcam_errors),
         cmocka_unit_test(test_eigencam_scorecam),
+        cmocka_unit_test(test_smoothing_flip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

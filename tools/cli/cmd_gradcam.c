@@ -25,6 +25,8 @@ static void gradcam_usage(FILE *f) {
         "  --target T        logit (default) or prob (softmax probability, as\n"
         "                    our users' Keras code does)\n"
         "  --class C         class to explain (default: the predicted one)\n"
+        "  --smooth          test-time smoothing: also explain the mirrored\n"
+        "                    image and average the maps\n"
         "  --post P          gradcam: ReLU, min-max, upsample, min-max\n"
         "                    (pytorch-grad-cam; default) or divmax: ReLU, divide\n"
         "                    by the max, upsample (our users' recipe)\n"
@@ -134,6 +136,8 @@ int cmd_gradcam(int argc, char **argv) {
                 if (r < 0 || cli_parse_long(v, 1, 256, &threads)) return cli_usage_error("gradcam", "bad --threads");
             } else if (!strcmp(a, "--in-place")) {
                 flags |= EFFCAM_LOAD_IN_PLACE;
+            } else if (!strcmp(a, "--smooth")) {
+                spec.cam_flags |= EFFCAM_CAM_SMOOTH_FLIP;
             } else if (!strcmp(a, "--copy")) {
                 flags &= ~EFFCAM_LOAD_IN_PLACE;
             } else if (!strcmp(a, "--json")) {
