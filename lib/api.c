@@ -413,25 +413,16 @@ effcam_status effcam_predict_rgb8(effcam_ctx *ctx, const uint8_t *rgb, int heigh
     const ec_layout *L = &ctx->m->L;
     float *in = ec_buf_ptr(ctx, 0);
     const int H = ctx->h, W = ctx->w, bgr = L->channel_order == 1;
-    const float sy = (float)height / H, sx = (float)width / W;
-    /* bilinear, half-pixel centres, edge clamp (no antialiasing) */
+    /* bilinear, half-pixel centres, edge clamp, no antialiasing: the same
+     * sampling as the CAM resize (ec_resize_axis) */
     for (int y = 0; y < H; y++) {
-        float fy = (y + 0.5f) * sy - 0.5f;
-        if (fy < 0) fy = 0;
-        int y0 = (int)fy;
-        if (y0 > height - 1) y0 = height - 1;
-        int y1 = y0 + 1 < height ? y0 + 1 : height - 1;
-        float wy = fy - y0;
-        if (wy > 1) wy = 1;
-        const uint8_t *r0 = rgb + (size_t)y0 * stride, *r1 = rgb + (size_t)y1 * stride;
+        ec_lerp_axis ay = ec_resize_axis(height, H, y, 0);
+        const float wy = ay.l;
+        const uint8_t *r0 = rgb + (size_t)ay.i0 * stride, *r1 = rgb + (size_t)ay.i1 * stride;
         for (int x = 0; x < W; x++) {
-            float fx = (x + 0.5f) * sx - 0.5f;
-            if (fx < 0) fx = 0;
-            int x0 = (int)fx;
-            if (x0 > width - 1) x0 = width - 1;
-            int x1 = x0 + 1 < width ? x0 + 1 : width - 1;
-            float wx = fx - x0;
-            if (wx > 1) wx = 1;
+            ec_lerp_axis ax = ec_resize_axis(width, W, x, 0);
+            const int x0 = ax.i0, x1 = ax.i1;
+            const float wx = ax.l;
             float *o = in + ((size_t)y * W + x) * 3;
             for (int c = 0; c < 3; c++) {
                 int s = bgr ? 2 - c : c;

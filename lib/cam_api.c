@@ -5,6 +5,14 @@
 
 #include "internal.h"
 
+/* A forward pass on whatever is in the input buffer that leaves the
+ * prediction's results (logits, probs) alone. */
+static void extra_forward(effcam_ctx *ctx) {
+    ctx->masked_pass = 1;
+    ec_forward(ctx);
+    ctx->masked_pass = 0;
+}
+
 /* Score-CAM: one masked forward pass per channel (pytorch-grad-cam's
  * definition: mask = min-max normalised upsampled A_k, input * mask, score
  * of the class, weights = softmax(scores)). */
@@ -15,10 +23,9 @@ static effcam_status scorecam(effcam_ctx *ctx, int cls, int target, float *score
     const float *A = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_ACOPY));
     const float *I0 = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0));
     const int H = ctx->h, W = ctx->w, h = ab->h, w = ab->w, k = (int)ab->c;
-    ctx->masked_pass = 1;
     for (int ch = 0; ch < k; ch++) {
         ec_cam_scorecam_apply(A, h, w, k, ch, I0, ec_buf_ptr(ctx, 0), H, W, 3);
-        ec_forward(ctx);
+        extra_forward(ctx);
         const float *lg = ec_buf_ptr(ctx, n);
         if (target == EFFCAM_TARGET_PROB) {
             double mx = lg[0], s = 0;
@@ -29,7 +36,6 @@ static effcam_status scorecam(effcam_ctx *ctx, int cls, int target, float *score
             scores[ch] = lg[cls];
         }
     }
-    ctx->masked_pass = 0;
     return EFFCAM_OK;
 }
 
@@ -46,9 +52,7 @@ static effcam_status flip_pass(effcam_ctx *ctx, int cls, int target, float *R, i
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
             for (int c = 0; c < 3; c++) in[((size_t)y * W + x) * 3 + c] = I0[((size_t)y * W + (W - 1 - x)) * 3 + c];
-    ctx->masked_pass = 1;
-    ec_forward(ctx);
-    ctx->masked_pass = 0;
+    extra_forward(ctx);
     /* the probability target differentiates this pass's softmax */
     ec_softmax_forward(ctx->probs, ec_buf_ptr(ctx, n), (int)ncls);
     const ec_buf *V = &ctx->bufs[m->taps[ctx->tap].value];
@@ -85,9 +89,7 @@ effcam_status effcam_gradcam(effcam_ctx *ctx, const effcam_cam_opts *opts, const
          * rerun the prediction's forward pass from the kept input */
         const ec_buf *v0 = &ctx->bufs[0];
         memcpy(ec_buf_ptr(ctx, 0), ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0)), (size_t)v0->h * v0->w * v0->c * 4u);
-        ctx->masked_pass = 1;
-        ec_forward(ctx);
-        ctx->masked_pass = 0;
+        extra_forward(ctx);
         ctx->clobbered = 0;
     }
     const ec_buf *V = &ctx->bufs[m->taps[ctx->tap].value];

@@ -10,6 +10,9 @@
 #include "effcam.h"
 #include "effcam_image.h"
 
+/* Default refusal limit for photos (pixels), before anything is decoded. */
+#define CLI_IMAGE_DEFAULT_MAX_PIXELS (64u * 1024u * 1024u) /* 64 Mpixel */
+
 /* Exit codes. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 

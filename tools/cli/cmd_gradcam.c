@@ -168,32 +168,14 @@ int cmd_gradcam(int argc, char **argv) {
     effcam_info info;
     effcam_get_info(m, &info);
 
-    /* the image path: limits from the model size and, after a header-only
-     * probe, from the photo's own display size (what the overlay is drawn at) */
-    effcam_image_limits lim;
-    memset(&lim, 0, sizeof lim);
-    lim.max_out_width = plan.width;
-    lim.max_out_height = plan.height;
+    /* the image path, its limits fitted to this photo and to the overlay
+     * drawn at the photo's display size */
     effcam_image_plan iplan;
     effcam_image *img = NULL;
+    effcam_image_info ii;
     int rc = CLI_FAIL;
-    {
-        effcam_image *probe = NULL;
-        effcam_image_info pi;
-        FILE *pf = fopen(photo, "rb");
-        unsigned char head[1 << 16];
-        size_t got = pf ? fread(head, 1, sizeof head, pf) : 0;
-        if (pf) fclose(pf);
-        st = effcam_image_init(&lim, NULL, 0, &probe, &err);
-        if (!st) st = effcam_image_probe(probe, head, got, &pi, &err);
-        effcam_image_free(probe);
-        if (st) { cli_report(photo, st, err.message); goto out; }
-        lim.max_render_width = pi.display_width;
-        lim.max_render_height = pi.display_height;
-    }
-    st = effcam_image_plan_bytes(&lim, &iplan);
-    if (!st) st = effcam_image_init(&lim, NULL, 0, &img, &err);
-    if (st) { cli_report("image path", st, err.message); goto out; }
+    st = cli_stream_open(photo, plan.height, plan.width, 1, 0, &img, &iplan, &ii, &err);
+    if (st) { cli_report(photo, st, err.message); goto out; }
     effcam_decode_opts dopt;
     memset(&dopt, 0, sizeof dopt);
     dopt.out_width = plan.width;
@@ -202,7 +184,6 @@ int cmd_gradcam(int argc, char **argv) {
     dopt.filter = (effcam_filter)info.resize_filter;
     dopt.crop_num = info.crop_num;
     dopt.crop_den = info.crop_den;
-    effcam_image_info ii;
     st = effcam_image_decode_file(img, photo, &dopt, &ii, &err);
     if (st) { cli_report(photo, st, err.message); goto out; }
     int th, tw;

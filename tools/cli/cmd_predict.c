@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "image_io.h"
 
 static void predict_usage(FILE *f) {
     fprintf(f,
@@ -127,10 +126,9 @@ int cmd_predict(int argc, char **argv) {
         rc = CLI_FAIL;
         goto out;
     }
-    effcam_plan cplan;
-    memset(&cplan, 0, sizeof cplan);
-    effcam_plan_file(model_path, &spec, flags, &cplan, NULL);
-    const int ctx_h = cplan.height, ctx_w = cplan.width;
+    /* the size the workspace was planned for */
+    const int ctx_h = spec.height ? spec.height : info.input_height;
+    const int ctx_w = spec.width ? spec.width : info.input_width;
     float *input = malloc(sizeof(float) * (size_t)ctx_h * (size_t)ctx_w * 3);
     int k = top > info.num_classes ? info.num_classes : (int)top;
     int *classes = malloc(sizeof(int) * (size_t)k);
