@@ -20,12 +20,20 @@ static void plan_usage(FILE *f) {
         "                    eigencam, scorecam (gradcam mode; default gradcam)\n"
         "  --in-place        the file bytes are used in place (mmap / flash),\n"
         "                    not copied into the arena\n"
+        "  --photo HxW       also plan the image path (effcam_image_plan_bytes)\n"
+        "                    for photos up to H x W pixels, either orientation:\n"
+        "                    streaming decode + resize to the model input, and\n"
+        "                    (gradcam mode) the overlay rendered at the photo's\n"
+        "                    size, as `effcam gradcam` does\n"
+        "  --progressive     the photos may be progressive JPEGs (their\n"
+        "                    coefficients are kept whole: 3 bytes per pixel)\n"
         "  --json            print the breakdown as one JSON object\n"
         "  --bytes           print only total_bytes as a bare integer\n"
         "  -h, --help        this help\n"
         "\n"
         "total = model (tables + weights) + workspace (tables + activations +\n"
-        "scratch).\n",
+        "scratch). With --photo: request = total + image, and with --in-place\n"
+        "the mapped file pages (file_bytes) are listed too.\n",
         f);
 }
 
@@ -37,7 +45,7 @@ int cmd_plan(int argc, char **argv) {
     effcam_spec spec;
     memset(&spec, 0, sizeof spec);
     unsigned flags = 0;
-    int json = 0, bytes_only = 0;
+    int json = 0, bytes_only = 0, photo_h = 0, photo_w = 0, progressive = 0;
     const char *model_path = NULL, *v;
 
     for (int i = 1; i < argc; i++) {
@@ -56,6 +64,11 @@ int cmd_plan(int argc, char **argv) {
         } else if ((r = cli_opt_value(argc, argv, &i, "--method", &v)) != 0) {
             if (r < 0 || cli_parse_method(v, &spec.method))
                 return cli_usage_error("plan", "bad --method");
+        } else if ((r = cli_opt_value(argc, argv, &i, "--photo", &v)) != 0) {
+            if (r < 0 || cli_parse_size(v, &photo_h, &photo_w))
+                return cli_usage_error("plan", "bad --photo '%s' (want HxW, 1..16384)", r < 0 ? "" : v);
+        } else if (strcmp(a, "--progressive") == 0) {
+            progressive = 1;
         } else if (strcmp(a, "--in-place") == 0) {
             flags |= EFFCAM_LOAD_IN_PLACE;
         } else if (strcmp(a, "--json") == 0) {
@@ -84,8 +97,32 @@ int cmd_plan(int argc, char **argv) {
         return CLI_FAIL;
     }
 
+    /* The image path, limits fitted as tools/cli/stream_io.c fits them to a
+     * photo, with the largest side allowed in both directions (EXIF
+     * orientations 5..8 swap the display size). */
+    effcam_image_plan iplan;
+    memset(&iplan, 0, sizeof iplan);
+    if (photo_h) {
+        effcam_image_limits lim;
+        memset(&lim, 0, sizeof lim);
+        uint64_t px = (uint64_t)photo_h * (uint64_t)photo_w;
+        int side = photo_h > photo_w ? photo_h : photo_w;
+        lim.max_width = lim.max_height = side;
+        lim.max_pixels = px;
+        lim.max_progressive_pixels = progressive ? px : 1;
+        lim.max_out_width = plan.width;
+        lim.max_out_height = plan.height;
+        if (spec.mode == EFFCAM_MODE_GRADCAM) lim.max_render_width = lim.max_render_height = side;
+        st = effcam_image_plan_bytes(&lim, &iplan);
+        if (st != EFFCAM_OK) {
+            cli_report("--photo", st, "the image path cannot be planned for that size");
+            return CLI_FAIL;
+        }
+    }
+    size_t request = plan.total_bytes + iplan.total_bytes;
+
     if (bytes_only) {
-        printf("%zu\n", plan.total_bytes);
+        printf("%zu\n", photo_h ? request : plan.total_bytes);
         return CLI_OK;
     }
     if (json) {
@@ -111,6 +148,11 @@ int cmd_plan(int argc, char **argv) {
             {"activation_bytes", plan.activation_bytes},
             {"scratch_bytes", plan.scratch_bytes},
             {"file_bytes", plan.file_bytes},
+            {"image_bytes", iplan.total_bytes},
+            {"image_decode_bytes", iplan.decode_bytes},
+            {"image_render_bytes", iplan.render_bytes},
+            {"image_outside_bytes", iplan.outside_bytes},
+            {"request_bytes", request},
         };
         for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
             printf(", ");
@@ -137,6 +179,20 @@ int cmd_plan(int argc, char **argv) {
     row("  activations", plan.activation_bytes);
     row("  scratch", plan.scratch_bytes);
     row("file", plan.file_bytes);
+    if (photo_h) {
+        printf("image path for photos up to %dx%d%s%s:\n", photo_h, photo_w,
+               progressive ? ", progressive allowed" : "",
+               spec.mode == EFFCAM_MODE_GRADCAM ? ", overlay at photo size" : "");
+        row("image block", iplan.total_bytes);
+        row("  handle", iplan.handle_bytes);
+        row("  model tensor", iplan.tensor_bytes);
+        row("  work (max below)", iplan.work_bytes);
+        row("    decode", iplan.decode_bytes);
+        row("    render", iplan.render_bytes);
+        row("  outside (libjpeg, once)", iplan.outside_bytes);
+        row("request (total + image)", request);
+        if (flags & EFFCAM_LOAD_IN_PLACE) row("  + mapped file pages", plan.file_bytes);
+    }
     if (plan.model_bytes + plan.workspace_bytes != plan.total_bytes ||
         plan.model_tables_bytes + plan.weights_bytes != plan.model_bytes ||
         plan.workspace_tables_bytes + plan.activation_bytes + plan.scratch_bytes !=
