@@ -236,6 +236,16 @@ if ISIC and os.path.isdir(ISIC):
             top, left = int(round((nh - 224) / 2.0)), int(round((nw - 224) / 2.0))
             add(p, np.asarray(r)[top:top + 224, left:left + 224], f"{n}_dctc", 1, 0, 224, 224, 0, 1)
 
+# Colormap references: matplotlib's 256-entry tables, 8-bit, for jet, turbo,
+# viridis, inferno, gray (in effcam_colormap's order), 5 x 256 x 3 bytes.
+try:
+    from matplotlib import colormaps as _cms
+    _tab = [np.round(np.asarray(_cms[n](np.arange(256)))[:, :3] * 255).astype(np.uint8)
+            for n in ("jet", "turbo", "viridis", "inferno", "gray")]
+    np.concatenate(_tab).tofile(os.path.join(OUT, "cmaps.rgb"))
+except ImportError:
+    print("matplotlib missing (apt-get install python3-matplotlib): no colormap references")
+
 with open(os.path.join(OUT, "manifest.txt"), "w") as fh:
     fh.write("\n".join(lines) + "\n")
 print(f"{len(lines)} checks written to {OUT}/manifest.txt")

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libopenblas-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libcmocka-dev"
 if [ "${EFFCAM_WITH_TORCH:-0}" = 1 ]; then
-  PKGS="$PKGS python3-torch python3-torchvision python3-numpy python3-h5py python3-pil"
+  PKGS="$PKGS python3-torch python3-torchvision python3-numpy python3-h5py python3-pil python3-matplotlib python3-onnx"
 fi
 missing=""
 for p in $PKGS; do

@@ -9,8 +9,15 @@ static double seg_interp(const double (*s)[2], int n, double x) {
     return s[n - 1][1];
 }
 
-static double poly6(const double *c, double x) {
-    return c[0] + x * (c[1] + x * (c[2] + x * (c[3] + x * (c[4] + x * (c[5] + x * c[6])))));
+/* turbo, viridis, inferno: piecewise cubic fits of matplotlib's tables
+ * (tools/fit_colormaps.py; every 8-bit entry reproduced exactly). */
+#include "colormaps.inc"
+
+static void pw_cubic(const double (*c)[3][4], int n, double x, double rgb[3]) {
+    int s = (int)(x * n);
+    if (s > n - 1) s = n - 1;
+    double t = x * n - s;
+    for (int k = 0; k < 3; k++) rgb[k] = c[s][k][0] + t * (c[s][k][1] + t * (c[s][k][2] + t * c[s][k][3]));
 }
 
 static void cmap_eval(effcam_colormap m, double x, double rgb[3]) {
@@ -25,36 +32,9 @@ static void cmap_eval(effcam_colormap m, double x, double rgb[3]) {
         rgb[0] = seg_interp(R, 5, x); rgb[1] = seg_interp(G, 6, x); rgb[2] = seg_interp(B, 5, x);
         return;
     }
-    case EFFCAM_CMAP_TURBO: {
-        /* Polynomial approximation of Google's Turbo (A. Mikhailov, 2019). */
-        double x2 = x * x, x3 = x2 * x, x4 = x3 * x, x5 = x4 * x;
-        rgb[0] = 0.13572138 + 4.61539260 * x - 42.66032258 * x2 + 132.13108234 * x3 - 152.94239396 * x4 + 59.28637943 * x5;
-        rgb[1] = 0.09140261 + 2.19418839 * x + 4.84296658 * x2 - 14.18503333 * x3 + 4.27729857 * x4 + 2.82956604 * x5;
-        rgb[2] = 0.10667330 + 12.64194608 * x - 60.58204836 * x2 + 110.36276771 * x3 - 89.90310912 * x4 + 27.34824973 * x5;
-        break;
-    }
-    case EFFCAM_CMAP_VIRIDIS: {
-        static const double c[3][7] = {
-            {0.2777273272234177, 0.1050930431085774, -0.3308618287255563, -4.634230498983486, 6.228269936347081,
-             4.776384997670288, -5.435455855934631},
-            {0.005407344544966578, 1.404613529898575, 0.214847559468213, -5.799100973351585, 14.17993336680509,
-             -13.74514537774601, 4.645852612178535},
-            {0.3340998053353061, 1.384590162594685, 0.09509516302823659, -19.33244095627987, 56.69055260068105,
-             -65.35303263337234, 26.3124352495832}};
-        for (int k = 0; k < 3; k++) rgb[k] = poly6(c[k], x);
-        break;
-    }
-    case EFFCAM_CMAP_INFERNO: {
-        static const double c[3][7] = {
-            {0.0002189403691192265, 0.1065134194856116, 11.60249308247187, -41.70399613139459, 77.162935699427,
-             -71.31942824499214, 25.13112622477341},
-            {0.001651004631001012, 0.5639564367884091, -3.972853965665698, 17.43639888205313, -33.40235894210092,
-             32.62606426397723, -12.24266895238567},
-            {-0.01948089843709184, 3.932712388889277, -15.9423941062914, 44.35414519872813, -81.80730925738993,
-             73.20951985803202, -23.07032500287172}};
-        for (int k = 0; k < 3; k++) rgb[k] = poly6(c[k], x);
-        break;
-    }
+    case EFFCAM_CMAP_TURBO: pw_cubic(cm_turbo, cm_turbo_n, x, rgb); break;
+    case EFFCAM_CMAP_VIRIDIS: pw_cubic(cm_viridis, cm_viridis_n, x, rgb); break;
+    case EFFCAM_CMAP_INFERNO: pw_cubic(cm_inferno, cm_inferno_n, x, rgb); break;
     default:
         rgb[0] = rgb[1] = rgb[2] = x;
         return;
