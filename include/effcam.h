@@ -95,10 +95,17 @@ typedef struct effcam_spec {
                             the input for the extra passes)                    */
 } effcam_spec;
 
-/* Test-time smoothing: also explain the horizontally flipped image (same
- * class) and average the two raw maps, the second flipped back. Gradient
- * methods and Eigen-CAM. The channel weights reported are the last pass's. */
-#define EFFCAM_CAM_SMOOTH_FLIP 1u
+/* Test-time smoothing: extra passes explain transformed copies of the input
+ * (same class, same input size, so within the same plan), each map is
+ * brought back to the original frame and the raw maps are averaged.
+ *   FLIP:  the horizontally mirrored image;
+ *   SCALE: the image zoomed about its centre by 0.9 and 1.1 (content shrunk,
+ *          border replicated / content enlarged, borders out of view: a map
+ *          cell is averaged over the passes that see it).
+ * Both: every combination (6 passes). Gradient methods and Eigen-CAM. The
+ * channel weights reported are the last pass's. */
+#define EFFCAM_CAM_SMOOTH_FLIP  1u
+#define EFFCAM_CAM_SMOOTH_SCALE 2u
 
 /* Load flags. */
 #define EFFCAM_LOAD_IN_PLACE    1u /* use the file bytes where they are (caller

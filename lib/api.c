@@ -54,7 +54,7 @@ static effcam_status resolve(const uint8_t *file, const ec_layout *L, const effc
     if ((unsigned)spec->method >= EFFCAM_CAM_METHOD_COUNT) return ec_fail(err, EFFCAM_E_ARG, "unknown CAM method %d", (int)spec->method);
     r->method = (int)spec->method;
     r->cam_flags = spec->mode == EFFCAM_MODE_GRADCAM ? spec->cam_flags : 0;
-    if (r->cam_flags & ~EFFCAM_CAM_SMOOTH_FLIP) return ec_fail(err, EFFCAM_E_ARG, "unknown cam_flags 0x%x", r->cam_flags);
+    if (r->cam_flags & ~(EFFCAM_CAM_SMOOTH_FLIP | EFFCAM_CAM_SMOOTH_SCALE)) return ec_fail(err, EFFCAM_E_ARG, "unknown cam_flags 0x%x", r->cam_flags);
     if (r->cam_flags && spec->method == EFFCAM_CAM_SCORECAM)
         return ec_fail(err, EFFCAM_E_UNSUPPORTED, "test-time smoothing is not available with Score-CAM");
     r->tap = -1;

@@ -39,37 +39,123 @@ static effcam_status scorecam(effcam_ctx *ctx, int cls, int target, float *score
     return EFFCAM_OK;
 }
 
-/* Test-time smoothing: the same explanation on the horizontally flipped
- * input, flipped back and averaged with the first map (R, [h][w]). */
-static effcam_status flip_pass(effcam_ctx *ctx, int cls, int target, float *R, int h, int w) {
+/* Test-time smoothing. Each extra pass explains a transformed copy of the
+ * input (same size, so the same plan): mirrored (FLIP) and/or zoomed about
+ * the centre by a factor s (SCALE: s = 0.9 and 1.1; s > 1 enlarges the
+ * content, s < 1 shrinks it with the border replicated). A transform maps an
+ * original point p (normalised, 0..1) to q = 0.5 + (p - 0.5) s, then
+ * mirrored (qx -> 1 - qx). Its map is brought back by sampling it at q
+ * (bilinear, half-pixel centres) and the maps are averaged over the passes
+ * in which q lies inside the image (a zoomed-in view loses the borders). */
+static const float k_smooth_scales[3] = {1.0f, 0.9f, 1.1f};
+
+static void smooth_pass_params(unsigned flags, int pass, int *flip, float *scale) {
+    int nscale = (flags & EFFCAM_CAM_SMOOTH_SCALE) ? 3 : 1;
+    *flip = pass / nscale;
+    *scale = k_smooth_scales[pass % nscale];
+}
+
+static int smooth_passes(unsigned flags) {
+    return ((flags & EFFCAM_CAM_SMOOTH_FLIP) ? 2 : 1) * ((flags & EFFCAM_CAM_SMOOTH_SCALE) ? 3 : 1);
+}
+
+/* Bilinear sample of src [h][w][c] at (sy, sx) in pixel units (centres at
+ * integers), clamped to the edges. */
+static void sample_hwc(const float *src, int h, int w, int c, float sy, float sx, float *out) {
+    if (sy < 0) sy = 0;
+    if (sx < 0) sx = 0;
+    if (sy > h - 1) sy = (float)(h - 1);
+    if (sx > w - 1) sx = (float)(w - 1);
+    int y0 = (int)sy, x0 = (int)sx;
+    int y1 = y0 + 1 < h ? y0 + 1 : y0, x1 = x0 + 1 < w ? x0 + 1 : x0;
+    float fy = sy - (float)y0, fx = sx - (float)x0;
+    for (int k = 0; k < c; k++) {
+        float a = src[((size_t)y0 * w + x0) * c + k], b = src[((size_t)y0 * w + x1) * c + k];
+        float d = src[((size_t)y1 * w + x0) * c + k], e = src[((size_t)y1 * w + x1) * c + k];
+        out[k] = (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * d + fx * e);
+    }
+}
+
+/* Where original point p (normalised) is seen in a pass's view. */
+static float view_coord(float p, float scale) { return 0.5f + (p - 0.5f) * scale; }
+
+/* The transformed input of one pass, from the kept input I0 [H][W][3]. */
+static void smooth_input(float *in, const float *I0, int H, int W, int flip, float scale) {
+    for (int y = 0; y < H; y++) {
+        float sy = (0.5f + ((y + 0.5f) / (float)H - 0.5f) / scale) * (float)H - 0.5f;
+        for (int x = 0; x < W; x++) {
+            int xs = flip ? W - 1 - x : x;
+            float sx = (0.5f + ((xs + 0.5f) / (float)W - 0.5f) / scale) * (float)W - 0.5f;
+            sample_hwc(I0, H, W, 3, sy, sx, in + ((size_t)y * W + x) * 3);
+        }
+    }
+}
+
+/* One pass's map M [h][w] brought back to the original frame, added to acc
+ * where the point is in view; returns nothing, the counts are recomputed. */
+static int in_view(int i, int n, float scale) {
+    float q = view_coord((i + 0.5f) / (float)n, scale);
+    return q >= 0.f && q <= 1.f;
+}
+
+static void smooth_accumulate(float *acc, const float *M, int h, int w, int flip, float scale) {
+    for (int y = 0; y < h; y++) {
+        if (!in_view(y, h, scale)) continue;
+        float sy = view_coord((y + 0.5f) / (float)h, scale) * (float)h - 0.5f;
+        for (int x = 0; x < w; x++) {
+            if (!in_view(x, w, scale)) continue;
+            float qx = view_coord((x + 0.5f) / (float)w, scale);
+            if (flip) qx = 1.f - qx;
+            float v;
+            sample_hwc(M, h, w, 1, sy, qx * (float)w - 0.5f, &v);
+            acc[y * w + x] += v;
+        }
+    }
+}
+
+/* The extra passes: R [h][w] holds the plain map on entry and the average
+ * on return. The accumulator is the NORM buffer (planned for this). */
+static effcam_status smooth(effcam_ctx *ctx, int cls, int target, float *R, int h, int w) {
     const effcam_model *m = ctx->m;
     const uint32_t n = m->L.n_ops, ncls = m->L.n_classes;
-    float *first = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_NORM));
-    memcpy(first, R, sizeof(float) * (size_t)h * w);
+    float *acc = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_NORM));
+    memcpy(acc, R, sizeof(float) * (size_t)h * w);
     const float *I0 = ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_INPUT0));
-    float *in = ec_buf_ptr(ctx, 0);
-    const int H = ctx->h, W = ctx->w;
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-            for (int c = 0; c < 3; c++) in[((size_t)y * W + x) * 3 + c] = I0[((size_t)y * W + (W - 1 - x)) * 3 + c];
-    extra_forward(ctx);
-    /* the probability target differentiates this pass's softmax */
-    ec_softmax_forward(ctx->probs, ec_buf_ptr(ctx, n), (int)ncls);
+    const int H = ctx->h, W = ctx->w, np = smooth_passes(ctx->cam_flags);
     const ec_buf *V = &ctx->bufs[m->taps[ctx->tap].value];
     const int hw = V->h * V->w, k = (int)V->c;
-    const float *G = NULL;
-    if (ec_method_needs_grad(ctx->method)) {
-        effcam_status st = ec_backward(ctx, cls, target);
-        if (st) return st;
-        G = ec_buf_ptr(ctx, ec_buf_grad(n, (uint32_t)m->taps[ctx->tap].value));
+    for (int pass = 1; pass < np; pass++) {
+        int flip;
+        float scale;
+        smooth_pass_params(ctx->cam_flags, pass, &flip, &scale);
+        smooth_input(ec_buf_ptr(ctx, 0), I0, H, W, flip, scale);
+        extra_forward(ctx);
+        /* the probability target differentiates this pass's softmax */
+        ec_softmax_forward(ctx->probs, ec_buf_ptr(ctx, n), (int)ncls);
+        const float *G = NULL;
+        if (ec_method_needs_grad(ctx->method)) {
+            effcam_status st = ec_backward(ctx, cls, target);
+            if (st) return st;
+            G = ec_buf_ptr(ctx, ec_buf_grad(n, (uint32_t)m->taps[ctx->tap].value));
+        }
+        ec_cam_combine(ctx->method, ec_tap_activation(ctx), G, hw, k, R,
+                       ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_WEIGHTS)),
+                       ec_scratch_ptr(ctx, ec_cam_scratch_floats(ctx->method, hw, k)));
+        smooth_accumulate(acc, R, h, w, flip, scale);
+        ctx->clobbered = 1;
     }
-    ec_cam_combine(ctx->method, ec_tap_activation(ctx), G, hw, k, R, ec_buf_ptr(ctx, ec_buf_single(n, EC_BUF_WEIGHTS)),
-                   ec_scratch_ptr(ctx, ec_cam_scratch_floats(ctx->method, hw, k)));
     ec_softmax_forward(ctx->probs, ctx->logits, (int)ncls); /* the prediction's probabilities again */
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) first[y * w + x] = 0.5f * (first[y * w + x] + R[y * w + (w - 1 - x)]);
-    memcpy(R, first, sizeof(float) * (size_t)h * w);
-    ctx->clobbered = 1;
+        for (int x = 0; x < w; x++) {
+            int cnt = 0;
+            for (int pass = 0; pass < np; pass++) {
+                int flip;
+                float scale;
+                smooth_pass_params(ctx->cam_flags, pass, &flip, &scale);
+                cnt += in_view(y, h, scale) && in_view(x, w, scale);
+            }
+            R[y * w + x] = acc[y * w + x] / (float)cnt; /* the plain pass always counts */
+        }
     return EFFCAM_OK;
 }
 
@@ -108,8 +194,8 @@ effcam_status effcam_gradcam(effcam_ctx *ctx, const effcam_cam_opts *opts, const
         G = Wt; /* the scores */
     }
     ec_cam_combine(ctx->method, A, G, hw, k, R, Wt, ec_scratch_ptr(ctx, ec_cam_scratch_floats(ctx->method, hw, k)));
-    if (ctx->cam_flags & EFFCAM_CAM_SMOOTH_FLIP) {
-        effcam_status st = flip_pass(ctx, cls, target, R, V->h, V->w);
+    if (ctx->cam_flags) {
+        effcam_status st = smooth(ctx, cls, target, R, V->h, V->w);
         if (st) return st;
     }
     ctx->cam_ready = 1;

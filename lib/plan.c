@@ -58,12 +58,12 @@ static effcam_status plan_gradcam(const uint8_t *file, const ec_layout *L, const
     wts->last = END;
     uint64_t cs = ec_cam_scratch_floats(req->method, (int)hw, (int)k);
     if (cs > *scratch_floats) *scratch_floats = cs;
-    if (req->cam_flags & EFFCAM_CAM_SMOOTH_FLIP) {
-        /* the flipped pass reruns the forward: keep the input */
+    if (req->cam_flags) {
+        /* the smoothing passes rerun the forward: keep the input */
         ec_buf *i0 = &b[ec_buf_single(n, EC_BUF_INPUT0)];
         *i0 = b[0];
         i0->first = 0; i0->last = END;
-        nrm->first = 0; /* holds the first map across the flipped pass */
+        nrm->first = 0; /* accumulates the maps across the passes */
     }
     if (req->method == EFFCAM_CAM_SCORECAM) {
         /* the masked forward passes reuse every value buffer: keep the

@@ -258,67 +258,112 @@ static void test_eigencam_scorecam(void **state) {
     free(file);
 }
 
-/* Test-time smoothing (horizontal flip): the smoothed raw map equals the
- * average of the engine's own maps on the image and on its mirror image
- * (flipped back), within the plan, and a second call is the same as the
- * first (the prediction's buffers are restored). */
-static void test_smoothing_flip(void **state) {
+/* Test-time smoothing. The reference, written here in double precision:
+ * each pass's input is the image mirrored and/or zoomed about its centre
+ * (bilinear, half-pixel centres, edges replicated), explained by a plain
+ * (unsmoothed) workspace; its map is sampled back at the view coordinate
+ * q = 0.5 + (p - 0.5) s (mirrored: 1 - q) and averaged over the passes whose
+ * view contains the cell. The smoothed workspace must give the same map,
+ * within its plan, twice in a row (the prediction's buffers are restored). */
+static double bil(const float *src, int h, int w, int c, int k, double sy, double sx) {
+    sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+    sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+    int y0 = (int)floor(sy), x0 = (int)floor(sx);
+    int y1 = y0 + 1 < h ? y0 + 1 : y0, x1 = x0 + 1 < w ? x0 + 1 : x0;
+    double fy = sy - y0, fx = sx - x0;
+    return (1 - fy) * ((1 - fx) * src[(y0 * w + x0) * c + k] + fx * src[(y0 * w + x1) * c + k]) +
+           fy * ((1 - fx) * src[(y1 * w + x0) * c + k] + fx * src[(y1 * w + x1) * c + k]);
+}
+
+static void test_smoothing(void **state) {
     (void)state;
     uint8_t *file;
     size_t size;
     tb_build_tiny(31, 32, 32, NCLS, &file, &size);
     const int h = 26, w = 22;
-    float *x = malloc(sizeof(float) * h * w * 3), *xf = malloc(sizeof(float) * h * w * 3);
+    float *x = malloc(sizeof(float) * h * w * 3), *xt = malloc(sizeof(float) * h * w * 3);
     tu_rng r;
     tu_seed(&r, 8);
     tu_fill(&r, x, (size_t)h * w * 3, 0, 255);
-    for (int y = 0; y < h; y++)
-        for (int q = 0; q < w; q++)
-            for (int c = 0; c < 3; c++) xf[(y * w + q) * 3 + c] = x[(y * w + (w - 1 - q)) * 3 + c];
+    const unsigned flag_sets[3] = {EFFCAM_CAM_SMOOTH_FLIP, EFFCAM_CAM_SMOOTH_SCALE,
+                                   EFFCAM_CAM_SMOOTH_FLIP | EFFCAM_CAM_SMOOTH_SCALE};
     const int methods[3] = {EFFCAM_CAM_GRADCAM, EFFCAM_CAM_LAYERCAM, EFFCAM_CAM_EIGENCAM};
-    for (int mi = 0; mi < 3; mi++)
-        for (int target = 0; target < 2; target++) {
-            effcam_spec plain = {.height = h, .width = w, .mode = EFFCAM_MODE_GRADCAM, .layer = "block1", .method = methods[mi]};
-            effcam_spec smooth = plain;
-            smooth.cam_flags = EFFCAM_CAM_SMOOTH_FLIP;
-            effcam_model *m1, *m2;
-            effcam_ctx *c1, *c2;
-            assert_int_equal(effcam_load_memory(file, size, &plain, 0, NULL, 0, &m1, &c1, NULL), EFFCAM_OK);
-            assert_int_equal(effcam_load_memory(file, size, &smooth, 0, NULL, 0, &m2, &c2, NULL), EFFCAM_OK);
-            assert_int_equal(effcam_predict_f32(c1, x, h, w, 0), EFFCAM_OK);
-            int cls;
-            effcam_top_k(c1, 1, &cls, NULL);
-            effcam_cam_opts o = {.class_index = cls, .target = (effcam_cam_target)target};
-            const float *r1;
-            int fh, fw;
-            assert_int_equal(effcam_gradcam(c1, &o, &r1, &fh, &fw), EFFCAM_OK);
-            float *a = malloc(sizeof(float) * fh * fw), *b = malloc(sizeof(float) * fh * fw);
-            memcpy(a, r1, sizeof(float) * fh * fw);
-            assert_int_equal(effcam_predict_f32(c1, xf, h, w, 0), EFFCAM_OK);
-            assert_int_equal(effcam_gradcam(c1, &o, &r1, &fh, &fw), EFFCAM_OK);
-            for (int y = 0; y < fh; y++)
-                for (int q = 0; q < fw; q++) b[y * fw + q] = 0.5f * (a[y * fw + q] + r1[y * fw + (fw - 1 - q)]);
-            assert_int_equal(effcam_predict_f32(c2, x, h, w, 0), EFFCAM_OK);
-            float keep[NCLS];
-            memcpy(keep, effcam_probs(c2), sizeof keep);
-            const float *rs;
-            for (int call = 0; call < 2; call++) {
-                assert_int_equal(effcam_gradcam(c2, &o, &rs, &fh, &fw), EFFCAM_OK);
-                double e = tu_rel_l2(rs, b, (size_t)fh * fw);
-                if (e > 1e-5) fprintf(stderr, "smoothing method %d target %d call %d: rel L2 %.2e\n", methods[mi], target, call, e);
-                assert_true(e <= 1e-5);
+    const char *layers[2] = {"block1", "top"};
+    for (int fi = 0; fi < 3; fi++)
+        for (int mi = 0; mi < 3; mi++)
+            for (int target = 0; target < 2; target++) {
+                const unsigned flags = flag_sets[fi];
+                effcam_spec plain = {.height = h, .width = w, .mode = EFFCAM_MODE_GRADCAM,
+                                     .layer = layers[(fi + mi + target) & 1], .method = methods[mi]};
+                effcam_spec smooth = plain;
+                smooth.cam_flags = flags;
+                effcam_model *m1, *m2;
+                effcam_ctx *c1, *c2;
+                assert_int_equal(effcam_load_memory(file, size, &plain, 0, NULL, 0, &m1, &c1, NULL), EFFCAM_OK);
+                assert_int_equal(effcam_load_memory(file, size, &smooth, 0, NULL, 0, &m2, &c2, NULL), EFFCAM_OK);
+                assert_int_equal(effcam_predict_f32(c1, x, h, w, 0), EFFCAM_OK);
+                int cls;
+                effcam_top_k(c1, 1, &cls, NULL);
+                effcam_cam_opts o = {.class_index = cls, .target = (effcam_cam_target)target};
+                const float *r1;
+                int fh, fw;
+                assert_int_equal(effcam_gradcam(c1, &o, &r1, &fh, &fw), EFFCAM_OK);
+                double *acc = calloc((size_t)fh * fw, sizeof(double));
+                int *cnt = calloc((size_t)fh * fw, sizeof(int));
+                const double scales[3] = {1.0, 0.9, 1.1};
+                int nflip = (flags & EFFCAM_CAM_SMOOTH_FLIP) ? 2 : 1, nsc = (flags & EFFCAM_CAM_SMOOTH_SCALE) ? 3 : 1;
+                for (int fl = 0; fl < nflip; fl++)
+                    for (int si = 0; si < nsc; si++) {
+                        double s = scales[si];
+                        for (int y = 0; y < h; y++)
+                            for (int q = 0; q < w; q++) {
+                                int qs = fl ? w - 1 - q : q;
+                                double sy = (0.5 + ((y + 0.5) / h - 0.5) / s) * h - 0.5;
+                                double sx = (0.5 + ((qs + 0.5) / w - 0.5) / s) * w - 0.5;
+                                for (int c = 0; c < 3; c++) xt[(y * w + q) * 3 + c] = (float)bil(x, h, w, 3, c, sy, sx);
+                            }
+                        assert_int_equal(effcam_predict_f32(c1, xt, h, w, 0), EFFCAM_OK);
+                        assert_int_equal(effcam_gradcam(c1, &o, &r1, &fh, &fw), EFFCAM_OK);
+                        for (int y = 0; y < fh; y++)
+                            for (int q = 0; q < fw; q++) {
+                                double vy = 0.5 + ((y + 0.5) / fh - 0.5) * s, vx = 0.5 + ((q + 0.5) / fw - 0.5) * s;
+                                if (vy < 0 || vy > 1 || vx < 0 || vx > 1) continue;
+                                if (fl) vx = 1 - vx;
+                                acc[y * fw + q] += bil(r1, fh, fw, 1, 0, vy * fh - 0.5, vx * fw - 0.5);
+                                cnt[y * fw + q]++;
+                            }
+                    }
+                float *ref = malloc(sizeof(float) * fh * fw);
+                for (int i = 0; i < fh * fw; i++) {
+                    assert_true(cnt[i] >= 1);
+                    ref[i] = (float)(acc[i] / cnt[i]);
+                }
+                assert_int_equal(effcam_predict_f32(c2, x, h, w, 0), EFFCAM_OK);
+                float keep[NCLS];
+                memcpy(keep, effcam_probs(c2), sizeof keep);
+                const float *rs;
+                for (int call = 0; call < 2; call++) {
+                    assert_int_equal(effcam_gradcam(c2, &o, &rs, &fh, &fw), EFFCAM_OK);
+                    double e = tu_rel_l2(rs, ref, (size_t)fh * fw);
+                    if (e > 1e-5 || call == 0)
+                        printf("smoothing flags %u method %d target %d layer %s (%dx%d) call %d: rel L2 %.2e\n",
+                               flags, methods[mi], target, plain.layer, fh, fw, call, e);
+                    assert_true(e <= 1e-5);
+                }
+                assert_memory_equal(keep, effcam_probs(c2), sizeof keep);
+                effcam_plan p;
+                assert_int_equal(effcam_plan_memory(file, size, &smooth, 0, &p, NULL), EFFCAM_OK);
+                assert_int_equal(effcam_workspace_high_water(c2), p.workspace_bytes);
+                free(acc); free(cnt); free(ref);
+                effcam_free(m1); effcam_free(m2);
             }
-            assert_memory_equal(keep, effcam_probs(c2), sizeof keep);
-            effcam_plan p;
-            assert_int_equal(effcam_plan_memory(file, size, &smooth, 0, &p, NULL), EFFCAM_OK);
-            assert_int_equal(effcam_workspace_high_water(c2), p.workspace_bytes);
-            free(a); free(b);
-            effcam_free(m1); effcam_free(m2);
-        }
     effcam_spec bad = {.mode = EFFCAM_MODE_GRADCAM, .method = EFFCAM_CAM_SCORECAM, .cam_flags = EFFCAM_CAM_SMOOTH_FLIP};
     effcam_plan p;
     assert_int_equal(effcam_plan_memory(file, size, &bad, 0, &p, NULL), EFFCAM_E_UNSUPPORTED);
-    free(x); free(xf); free(file);
+    bad.method = EFFCAM_CAM_GRADCAM;
+    bad.cam_flags = 4u; /* unknown flag */
+    assert_int_equal(effcam_plan_memory(file, size, &bad, 0, &p, NULL), EFFCAM_E_ARG);
+    free(x); free(xt); free(file);
 }
 
 int main(void) {
@@ -326,7 +371,7 @@ int main(void) {
         cmocka_unit_test(test_gradcam_vs_finite_differences),
         cmocka_unit_test(test_gradcam_errors),
         cmocka_unit_test(test_eigencam_scorecam),
-        cmocka_unit_test(test_smoothing_flip),
+        cmocka_unit_test(test_smoothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

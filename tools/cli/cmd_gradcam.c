@@ -25,9 +25,10 @@ static void gradcam_usage(FILE *f) {
         "  --target T        logit (default) or prob (softmax probability, as\n"
         "                    our users' Keras code does)\n"
         "  --class C         class to explain (default: the predicted one)\n"
-        "  --smooth          test-time smoothing: also explain the mirrored\n"
-        "                    image and average the maps\n"
-        "  --post P          gradcam: ReLU, min-max, upsample, min-max\n"
+        "  --smooth[=K]      test-time smoothing, averaged maps: K = flip (the\n"
+        "                    mirrored image; the default), scale (zoomed by\n"
+        "                    0.9 and 1.1 about the centre) or all (both: 6\n"
+        "                    passes)\n"        "  --post P          gradcam: ReLU, min-max, upsample, min-max\n"
         "                    (pytorch-grad-cam; default) or divmax: ReLU, divide\n"
         "                    by the max, upsample (our users' recipe)\n"
         "  --out FILE        overlay image (.png or .jpg; default overlay.png)\n"
@@ -136,8 +137,14 @@ int cmd_gradcam(int argc, char **argv) {
                 if (r < 0 || cli_parse_long(v, 1, 256, &threads)) return cli_usage_error("gradcam", "bad --threads");
             } else if (!strcmp(a, "--in-place")) {
                 flags |= EFFCAM_LOAD_IN_PLACE;
-            } else if (!strcmp(a, "--smooth")) {
+            } else if (!strcmp(a, "--smooth") || !strcmp(a, "--smooth=flip")) {
                 spec.cam_flags |= EFFCAM_CAM_SMOOTH_FLIP;
+            } else if (!strcmp(a, "--smooth=scale")) {
+                spec.cam_flags |= EFFCAM_CAM_SMOOTH_SCALE;
+            } else if (!strcmp(a, "--smooth=all")) {
+                spec.cam_flags |= EFFCAM_CAM_SMOOTH_FLIP | EFFCAM_CAM_SMOOTH_SCALE;
+            } else if (!strncmp(a, "--smooth=", 9)) {
+                return cli_usage_error("gradcam", "bad %s (want flip, scale or all)", a);
             } else if (!strcmp(a, "--copy")) {
                 flags &= ~EFFCAM_LOAD_IN_PLACE;
             } else if (!strcmp(a, "--json")) {
