@@ -223,10 +223,15 @@ def load_model(path):
             names = zf.namelist()
             if "config.json" not in names:
                 raise ConvertError("%s: not a Keras 3 .keras archive (no config.json)" % path)
+            # declared sizes are checked before anything is inflated
+            for member, limit in (("config.json", 64 << 20), ("model.weights.h5", 16 << 30)):
+                if member in names and zf.getinfo(member).file_size > limit:
+                    raise ConvertError("%s: %s declares %d bytes, over the %d-byte limit"
+                                       % (path, member, zf.getinfo(member).file_size, limit))
             try:
                 cfg = json.loads(zf.read("config.json").decode("utf-8"))
-            except ValueError as e:
-                raise ConvertError("%s: config.json is not valid JSON: %s" % (path, e))
+            except (ValueError, RecursionError) as e:
+                raise ConvertError("%s: config.json is not valid JSON: %s" % (path, str(e)[:200]))
             if "model.weights.h5" not in names:
                 if "model.weights.npz" in names:
                     raise ConvertError("%s: weights stored as .npz are not supported (save with the default h5 store)" % path)
@@ -252,7 +257,7 @@ def load_model(path):
             mc = mc.decode("utf-8")
         try:
             cfg = json.loads(mc)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise ConvertError("%s: model_config is not valid JSON: %s" % (path, e))
         if "model_weights" not in h:
             raise ConvertError("%s: no model_weights group" % path)
@@ -322,7 +327,11 @@ class Graph:
             t = self.alias[t]
         return t
 
+    MAX_NESTING = 16
+
     def add_model(self, mcfg, prefix, group, outer_inputs, nested=False):
+        if prefix.count("/") > self.MAX_NESTING:
+            raise ConvertError("models nested more than %d deep (%s...)" % (self.MAX_NESTING, prefix[:80]))
         cls = mcfg.get("class_name")
         cfg = mcfg.get("config", {})
         layers = cfg.get("layers")
@@ -662,6 +671,9 @@ class Lowerer:
             k = k * 2
         if len(s) == 1:
             s = s * 2
+        self.chk(len(k) == 2 and len(s) == 2 and all(isinstance(v, int) and 1 <= v <= 15 for v in k)
+                 and all(isinstance(v, int) and 1 <= v <= 4 for v in s), n,
+                 "kernel_size %r / strides %r out of range (kernel 1..15, stride 1..4)" % (k, s))
         x = self.val(n.ins[0], n)
         base = x.pad[0] if x.pad is not None else x
         self.chk(not base.pooled or (k == (1, 1) and s == (1, 1)), n, "convolution on a pooled vector")
@@ -954,12 +966,22 @@ def convert(path, labels=None, size=None, name=None, wdtype="f16"):
     cfg, weights, fmt = load_model(path)
     if not isinstance(cfg, dict) or "config" not in cfg:
         raise ConvertError("%s: unexpected model config layout" % path)
+    # nesting depth first, iteratively (no recursion on hostile configs)
+    stack = [(cfg, 0)]
+    while stack:
+        c, d = stack.pop()
+        if d > Graph.MAX_NESTING:
+            raise ConvertError("%s: models nested more than %d deep" % (path, Graph.MAX_NESTING))
+        ls = c.get("config", {}).get("layers") if isinstance(c, dict) and isinstance(c.get("config"), dict) else None
+        for l in ls if isinstance(ls, list) else []:
+            if isinstance(l, dict) and l.get("class_name") in ("Functional", "Model", "Sequential"):
+                stack.append((l, d + 1))
     g = Graph(weights)
     try:
         root = weights.root if not weights.legacy else weights.root
         outs = g.add_model(cfg, "", root, None)
-    except (KeyError, TypeError, IndexError, ValueError) as e:
-        raise ConvertError("%s: malformed model config (%s: %s)" % (path, type(e).__name__, e))
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError, OverflowError, RecursionError) as e:
+        raise ConvertError("%s: malformed model config (%s: %s)" % (path, type(e).__name__, str(e)[:200]))
     if g.input_tensor is None:
         raise ConvertError("%s: the model has no InputLayer" % path)
     shp = g.input_shape or [None, None, None, 3]
@@ -972,13 +994,15 @@ def convert(path, labels=None, size=None, name=None, wdtype="f16"):
         hw = size
     if hw[0] is None or hw[1] is None:
         raise ConvertError("the model's input size is not fixed (%r); give --size HxW" % (shp,))
+    if not all(isinstance(v, int) and 1 <= v <= 16384 for v in hw):
+        raise ConvertError("input size %r is out of range (1..16384 each)" % (hw,))
     mname = name or cfg.get("config", {}).get("name") or os.path.splitext(os.path.basename(path))[0]
     w = ecw.EcwWriter(name=mname, input_hw=hw, source="keras")
     low = Lowerer(g, outs[0], w, wdtype)
     try:
         outv = low.run()
-    except (KeyError, TypeError, IndexError) as e:
-        raise ConvertError("%s: malformed model config (%s: %s)" % (path, type(e).__name__, e))
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError, OverflowError, RecursionError) as e:
+        raise ConvertError("%s: malformed model config (%s: %s)" % (path, type(e).__name__, str(e)[:200]))
     if not w.ops or outv is None or outv.v != len(w.ops) or ecw.OP_NAME[w.ops[-1][0] | (w.ops[-1][1] << 8)] != "dense":
         raise ConvertError("the model must end in a Dense layer (optionally with softmax)")
     ncls = outv.c

@@ -379,6 +379,114 @@ class TestErrors(unittest.TestCase):
         w, _ = keras2ecw.convert(p, size=(300, 300))
         self.assertEqual(w.input_hw, (300, 300))
 
+    def _layer(self, cfg, name):
+        for l in cfg["config"]["layers"]:
+            if l["name"] == name:
+                return l
+        raise KeyError(name)
+
+    def _write(self, cfg, h5=None):
+        p = os.path.join(self.d, "m.keras")
+        write_keras(p, cfg, self.h5 if h5 is None else h5)
+        return p
+
+    def test_graph_self_loop(self):
+        cfg = copy.deepcopy(self.cfg)
+        l = self._layer(cfg, "top_activation")
+        l["inbound_nodes"] = [{"args": [{"class_name": "__keras_tensor__", "config": {
+            "shape": [None, 4, 4, 64], "dtype": "float32", "keras_history": ["top_activation", 0, 0]}}],
+            "kwargs": {}}]
+        e = convert_err(self._write(cfg))
+        self.assertIsNotNone(e)
+        self.assertIn("top_activation", e)
+
+    def test_graph_cycle(self):
+        # top_conv <- top_activation: a cycle through two layers
+        cfg = copy.deepcopy(self.cfg)
+        act = self._layer(cfg, "top_activation")
+        conv = self._layer(cfg, "top_conv")
+        conv["inbound_nodes"] = copy.deepcopy(act["inbound_nodes"])
+        conv["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["top_activation", 0, 0]
+        self.assertIsNotNone(convert_err(self._write(cfg)))
+
+    def test_unknown_input_layer(self):
+        cfg = copy.deepcopy(self.cfg)
+        l = self._layer(cfg, "top_activation")
+        l["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["no_such_layer", 0, 0]
+        self.assertIsNotNone(convert_err(self._write(cfg)))
+
+    def test_wrong_config_types(self):
+        for field, value in [("kernel_size", "three"), ("strides", None), ("filters", "many"),
+                             ("padding", 7), ("kernel_size", [3, 3, 3, 3, 3]), ("strides", [0, 0]),
+                             ("kernel_size", [-1, 3]), ("dilation_rate", [2, 2])]:
+            cfg = copy.deepcopy(self.cfg)
+            self._layer(cfg, "top_conv")["config"][field] = value
+            e = convert_err(self._write(cfg))
+            self.assertIsNotNone(e, "%s=%r accepted" % (field, value))
+
+    def test_wrong_layer_list_types(self):
+        for mutate in (lambda c: c["config"].__setitem__("layers", "not a list"),
+                       lambda c: c["config"]["layers"].__setitem__(3, "a string"),
+                       lambda c: c["config"]["layers"][3].__setitem__("config", [1, 2]),
+                       lambda c: c["config"]["layers"][3].__setitem__("inbound_nodes", 5),
+                       lambda c: c["config"].__setitem__("output_layers", [["top_conv", "x", 0]])):
+            cfg = copy.deepcopy(self.cfg)
+            mutate(cfg)
+            self.assertIsNotNone(convert_err(self._write(cfg)))
+
+    def test_weight_wrong_dtype(self):
+        def bad(h):
+            a = h["layers/conv2d_3/vars/0"][()]
+            del h["layers/conv2d_3/vars/0"]
+            h["layers/conv2d_3/vars/0"] = np.full(a.shape, b"x", dtype="S1")
+        self.assertIsNotNone(convert_err(self._write(self.cfg, self.edit_h5(bad))))
+
+    def test_huge_declared_sizes(self):
+        cfg = copy.deepcopy(self.cfg)
+        cfg["config"]["layers"][0]["config"]["batch_shape"] = [None, 10 ** 9, 10 ** 9, 3]
+        e = convert_err(self._write(cfg))
+        self.assertIsNotNone(e)
+        cfg = copy.deepcopy(self.cfg)
+        cfg["config"]["layers"][0]["config"]["batch_shape"] = [None, -5, 128, 3]
+        self.assertIsNotNone(convert_err(self._write(cfg)))
+        cfg = copy.deepcopy(self.cfg)
+        for l in cfg["config"]["layers"]:
+            if l["class_name"] == "Dense":
+                l["config"]["units"] = 10 ** 12
+        self.assertIsNotNone(convert_err(self._write(cfg)))
+
+    def test_zip_declared_size(self):
+        # a config.json that inflates to 200 MB: refused from its declared size
+        p = os.path.join(self.d, "bomb.keras")
+        with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr("metadata.json", json.dumps({"keras_version": "3.0.5"}))
+            z.writestr("config.json", b" " * (200 << 20))
+            z.writestr("model.weights.h5", self.h5)
+        e = convert_err(p)
+        self.assertIsNotNone(e)
+        self.assertIn("declares", e)
+
+    def test_deep_nesting(self):
+        # models nested 40 deep: refused with a clear limit
+        inner = copy.deepcopy(self.cfg)
+        for i in range(40):
+            inner = {"class_name": "Functional", "config": {"name": "m%d" % i, "layers": [
+                {"class_name": "InputLayer", "name": "in", "config": {"batch_shape": [None, 128, 128, 3]},
+                 "inbound_nodes": []},
+                dict(inner, name="sub", inbound_nodes=[{"args": [{"class_name": "__keras_tensor__", "config": {
+                    "keras_history": ["in", 0, 0]}}], "kwargs": {}}])],
+                "input_layers": [["in", 0, 0]], "output_layers": [["sub", 0, 0]]}}
+        e = convert_err(self._write(inner))
+        self.assertIsNotNone(e)
+        self.assertIn("nested", e)
+        # config.json nested 100000 deep: an error, not a RecursionError traceback
+        p = os.path.join(self.d, "deep.keras")
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr("metadata.json", json.dumps({"keras_version": "3.0.5"}))
+            z.writestr("config.json", "[" * 100000 + "]" * 100000)
+            z.writestr("model.weights.h5", self.h5)
+        self.assertIsNotNone(convert_err(p))
+
     def test_labels_count(self):
         self.assertIn("labels", convert_err(V2S, labels=["a", "b"]))
 
