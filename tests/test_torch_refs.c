@@ -130,10 +130,19 @@ static void check_manifest(const char *dir, const char *manifest) {
             if (l16) {
                 double e = tu_rel_l2(lg, l16, (size_t)ncls);
                 int same = rc_argmax(lg, ncls) == rc_argmax(l16, ncls);
-                fprintf(stderr, "%-22s %-10s logits vs PyTorch (same fp16 weights): rel L2 %.2e, top-1 %s\n", name, id, e,
-                        same ? "same" : "DIFFERENT");
-                CHECK(e <= 1e-4 && same, "%s %s: logits", name, id);
+                /* 1e-4 from PyTorch's float32 logits, or, where float32 itself
+                 * is that far off (deep nets on noise: v2_m / v2_l), within 5x
+                 * PyTorch's own float32-vs-float64 distance of the float64 logits. */
+                float *l64 = json_get(C, "logits64") ? case_file(dir, C, "logits64", (size_t)ncls) : NULL;
+                const jn *cj = json_get(C, "logits_cond");
+                double cond = cj ? json_num(cj) : 0, e64 = l64 ? tu_rel_l2(lg, l64, (size_t)ncls) : -1;
+                fprintf(stderr, "%-22s %-10s logits vs PyTorch (same fp16 weights): rel L2 %.2e, top-1 %s",
+                        name, id, e, same ? "same" : "DIFFERENT");
+                if (l64) fprintf(stderr, "; vs float64 %.2e (PyTorch fp32 itself %.2e)", e64, cond);
+                fprintf(stderr, "\n");
+                CHECK(same && (e <= 1e-4 || (l64 && e64 <= 5 * cond)), "%s %s: logits", name, id);
                 free(l16);
+                free(l64);
             }
             const jn *acts = json_get(C, "activations");
             for (int ai = 0; ai < json_len(acts); ai++) {

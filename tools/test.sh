@@ -23,6 +23,12 @@ else
   /usr/bin/python3 tools/gen_refs.py "$ROOT/build/refs"
   echo "$STAMP" > build/refs/.stamp
 fi
+if [ -f build/refs_extra/manifest.json ] && [ "$(cat build/refs_extra/.stamp 2>/dev/null)" = "$STAMP" ]; then
+  echo "up to date (build/refs_extra)"
+else
+  /usr/bin/python3 tools/gen_refs.py "$ROOT/build/refs_extra" --set extra
+  echo "$STAMP" > build/refs_extra/.stamp
+fi
 
 echo "== Keras models from ../shared/data/keras -> build/keras/*.ecw"
 SHARED="$ROOT/../shared/data"
