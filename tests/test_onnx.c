@@ -88,7 +88,7 @@ static void test_tiny(void **state) {
     assert_int_equal(effcam_gradcam(ctx, NULL, &raw, &rh, &rw), EFFCAM_OK);
     assert_int_equal(rh, 8);
     effcam_free(m);
-    const char *want_taps[] = {"features.0", "features.0.0", "features.1", "features.1.block.0", "features.2", "features.3",
+    const char *want_taps[] = {"features.0", "features.0.1", "features.1", "features.1.block.0", "features.2", "features.3",
                                "/features/features.4/HardSwish", "classifier.1", "avgpool"};
     assert_int_equal(load(ecw, en, 16, 16, EFFCAM_MODE_PREDICT, NULL, &m, &ctx), EFFCAM_OK);
     for (size_t i = 0; i < sizeof want_taps / sizeof *want_taps; i++) {
@@ -261,6 +261,66 @@ static void test_faults(void **state) {
     assert_int_equal(g_failures, 0);
 }
 
+/* ---- the committed torch export (tools/gen_onnx_seeds.py) ----------------- */
+static void test_fixture(void **state) {
+    (void)state;
+    char path[2048];
+    snprintf(path, sizeof path, "%s/tests/fixtures/onnx/tiny_effnet_op13.onnx", tu_env("EFFCAM_SOURCE_DIR", "."));
+    size_t n;
+    uint8_t *onnx = tu_read_file(path, &n);
+    assert_non_null(onnx);
+    ec_convert_opts o;
+    ec_convert_defaults(&o);
+    uint8_t *ecw;
+    size_t en;
+    ec_convert_info info;
+    effcam_error err;
+    assert_int_equal(ec_onnx_to_ecw(onnx, n, &o, &ecw, &en, &info, &err), EFFCAM_OK);
+    assert_int_equal(info.n_ops, 12);
+    assert_int_equal(info.n_classes, 4);
+    assert_string_equal(info.default_tap, "features.3");
+    static const int sizes[2][2] = {{32, 32}, {37, 29}};
+    for (int k = 0; k < 2; k++) {
+        effcam_model *m;
+        effcam_ctx *ctx;
+        int h = sizes[k][0], w = sizes[k][1];
+        assert_int_equal(load(ecw, en, h, w, EFFCAM_MODE_GRADCAM, "features.2", &m, &ctx), EFFCAM_OK);
+        float *x = malloc(sizeof(float) * (size_t)h * w * 3);
+        tu_rng r;
+        tu_seed(&r, 9);
+        tu_fill(&r, x, (size_t)h * w * 3, 0, 255);
+        assert_int_equal(effcam_predict_f32(ctx, x, h, w, 0), EFFCAM_OK);
+        const float *raw;
+        int rh, rw;
+        assert_int_equal(effcam_gradcam(ctx, NULL, &raw, &rh, &rw), EFFCAM_OK);
+        free(x);
+        effcam_free(m);
+    }
+    free(ecw);
+    /* a real torch export truncated at every length */
+    int ok = 0;
+    for (size_t len = 0; len < n; len++) {
+        ecw = NULL;
+        if (ec_onnx_to_ecw(onnx, len, &o, &ecw, &en, NULL, &err) == EFFCAM_OK) { ok++; free(ecw); }
+        else if (!err.message[0]) ok += 1000;
+    }
+    fprintf(stderr, "fixture: %zu truncations, %d converted\n", n, ok);
+    assert_int_equal(ok, 0);
+    free(onnx);
+    /* the CLI: effcam convert with labels, then effcam info */
+    const char *bdir = getenv("EFFCAM_BUILD_DIR");
+    if (bdir) {
+        char cmd[8192], out[2048];
+        snprintf(out, sizeof out, "%s/w.ecw", g_tmp);
+        snprintf(cmd, sizeof cmd, "'%s/effcam' convert '%s' '%s' --labels cat,dog,cow,owl >/dev/null && '%s/effcam' info '%s' | grep -q owl",
+                 bdir, path, out, bdir, out);
+        assert_int_equal(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "'%s/effcam' convert '%s' '%s' --labels a,b 2>/dev/null", bdir, path, out);
+        assert_int_not_equal(system(cmd), 0);
+        remove(out);
+    }
+}
+
 /* ---- torchvision exports vs PyTorch ----------------------------------------- */
 static void test_torchvision(void **state) {
     (void)state;
@@ -380,6 +440,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tiny),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_fixture),
         cmocka_unit_test(test_torchvision),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,7 @@ typedef struct cv_val {
     int op, post, epoch, c, vec; /* K_FEAT (op -1 = the input image) */
     int src;       /* K_SIG / K_HSIG / K_POOL / K_PAD */
     int resolved;  /* K_SIG / K_HSIG / K_POOL once emitted: the K_FEAT value */
+    int orig;      /* an alias (Identity, Flatten, ...) of a pending K_SIG/K_HSIG/K_POOL: that value, else -1 */
     int se, se_stage;
     int pads[4];
     int softmax;

@@ -94,11 +94,8 @@ static void alias(cv *c, int out, int in) {
     o->name = name;
     o->producer = producer;
     o->uses = uses + i->uses - 1; /* the alias takes the input's other consumers into account */
-    if (i->resolved >= 0 && (i->kind == K_SIG || i->kind == K_HSIG || i->kind == K_POOL)) {
-        const cv_val *r = &c->v[i->resolved];
-        o->kind = r->kind; o->op = r->op; o->post = r->post; o->epoch = r->epoch; o->c = r->c; o->vec = r->vec;
-        o->resolved = -1;
-    }
+    o->orig = -1;
+    if (i->kind == K_SIG || i->kind == K_HSIG || i->kind == K_POOL) o->orig = i->orig >= 0 ? i->orig : in;
 }
 
 /* ---- Conv --------------------------------------------------------------- */
@@ -537,7 +534,7 @@ static int do_add(cv *c, const ox_node *n) {
         if (nb != (uint64_t)e->o.cout) { free(bias); return cv_err(c, EFFCAM_E_CORRUPT, "bias has %llu values for %d outputs", (unsigned long long)nb, e->o.cout), -1; }
         e->w[1] = bias; e->wndim[1] = 1; e->wdims[1][0] = e->o.cout;
         c->v[o] = (cv_val){.name = c->v[o].name, .producer = c->v[o].producer, .uses = c->v[o].uses, .kind = K_FEAT,
-                           .op = v->op, .post = 0, .epoch = v->epoch, .c = v->c, .vec = 1, .resolved = -1};
+                           .op = v->op, .post = 0, .epoch = v->epoch, .c = v->c, .vec = 1, .resolved = -1, .orig = -1};
         return 0;
     }
     int fa = cv_feat(c, a);

@@ -391,12 +391,16 @@ effcam_status ox_parse(const uint8_t *buf, size_t n, ox_model *m, effcam_error *
                 }
             }
             if (orr < 0) goto fail;
-            if (dom.n == 0 || pb_eq(dom, "ai.onnx")) m->opset = ver;
+            if (dom.n == 0 || pb_eq(dom, "ai.onnx")) m->opset = ver > 0 && ver < 1000000 ? ver : -1;
         }
     }
     if (r < 0) goto fail;
     if (!has_graph) {
         cv_fail(err, EFFCAM_E_CORRUPT, "ModelProto has no graph (field 7)");
+        goto fail;
+    }
+    if (m->opset <= 0) {
+        cv_fail(err, EFFCAM_E_CORRUPT, "ModelProto has no valid opset_import for the default domain (field 8)");
         goto fail;
     }
     if (parse_graph(graph, m, err)) goto fail;

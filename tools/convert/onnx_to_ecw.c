@@ -178,7 +178,14 @@ int cv_feat(cv *c, int vi) {
     case K_SIG:
     case K_HSIG:
     case K_POOL:
-        if (v->resolved >= 0) return v->resolved;
+        if (v->orig >= 0) { /* an alias: emit (once) at the original, then share its value */
+            int r = v->orig;
+            if (c->v[r].kind != K_FEAT && cv_feat(c, r) < 0) return -1; /* depth 1: originals have orig -1 */
+            const cv_val *rv = &c->v[r];
+            v = &c->v[vi];
+            v->kind = K_FEAT; v->op = rv->op; v->post = rv->post; v->epoch = rv->epoch; v->c = rv->c; v->vec = rv->vec;
+            return vi;
+        }
         break;
     case K_CONST: cv_err(c, EFFCAM_E_UNSUPPORTED, "a constant is used as a feature map"); return -1;
     case K_SE: cv_err(c, EFFCAM_E_UNSUPPORTED, "an unfinished squeeze-excitation is used as a feature map"); return -1;
@@ -359,6 +366,7 @@ static int setup_values(cv *c, int *input_vi) {
         v->kind = K_CONST;
         v->t = &m->inits[i];
         v->resolved = -1;
+        v->orig = -1;
         int r = cv_map_put(&c->names, v->name, c->nv);
         if (r < 0) return cv_err(c, EFFCAM_E_NOMEM, "out of memory"), -1;
         if (r > 0) continue; /* duplicate initializer names: the first wins */
@@ -373,6 +381,7 @@ static int setup_values(cv *c, int *input_vi) {
         v->name = m->inputs[i].name;
         v->producer = -1;
         v->resolved = -1;
+        v->orig = -1;
         set_feat(c, c->nv, -1, 1, 3, 0);
         if (cv_map_put(&c->names, v->name, c->nv) < 0) return cv_err(c, EFFCAM_E_NOMEM, "out of memory"), -1;
         *input_vi = i;
@@ -387,6 +396,7 @@ static int setup_values(cv *c, int *input_vi) {
             v->name = n->out[k];
             v->producer = i;
             v->resolved = -1;
+        v->orig = -1;
             int r = cv_map_put(&c->names, v->name, c->nv);
             if (r < 0) return cv_err(c, EFFCAM_E_NOMEM, "out of memory"), -1;
             if (r > 0) {
