@@ -10,7 +10,8 @@ JOBS=${JOBS:-2}
 EFFCAM_WITH_TORCH=1 bash tools/setup.sh
 
 echo "== build (Release)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEFFCAM_REFS_DIR="$ROOT/build/refs" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEFFCAM_REFS_DIR="$ROOT/build/refs" \
+  -DEFFCAM_ONNX_REFS_DIR="$ROOT/build/onnx_refs" >/dev/null
 cmake --build build -j"$JOBS"
 export EFFCAM_REQUIRE_REFS=1
 
@@ -22,6 +23,15 @@ if [ -f build/refs/manifest.json ] && [ "$(cat build/refs/.stamp 2>/dev/null)" =
 else
   /usr/bin/python3 tools/gen_refs.py "$ROOT/build/refs"
   echo "$STAMP" > build/refs/.stamp
+fi
+
+echo "== ONNX exports + PyTorch references (effcam convert)"
+STAMP=$(cat tools/gen_onnx_refs.py tools/export_torchvision.py | sha256sum | cut -c1-16)
+if [ -f build/onnx_refs/manifest.json ] && [ "$(cat build/onnx_refs/.stamp 2>/dev/null)" = "$STAMP" ]; then
+  echo "up to date (build/onnx_refs)"
+else
+  /usr/bin/python3 tools/gen_onnx_refs.py "$ROOT/build/onnx_refs"
+  echo "$STAMP" > build/onnx_refs/.stamp
 fi
 
 echo "== Keras models from ../shared/data/keras -> build/keras/*.ecw"
@@ -45,7 +55,7 @@ bash tests/install/check.sh
 
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-san -DEFFCAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DEFFCAM_REFS_DIR="$ROOT/build/refs" -DEFFCAM_BUILD_BENCH=OFF >/dev/null
+  -DEFFCAM_REFS_DIR="$ROOT/build/refs" -DEFFCAM_ONNX_REFS_DIR="$ROOT/build/onnx_refs" -DEFFCAM_BUILD_BENCH=OFF >/dev/null
 cmake --build build-san -j"$JOBS"
 echo "== tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
