@@ -469,7 +469,7 @@ static int dense(cv *c, const ox_node *n, int x, int bv, const double *w, int64_
     const cv_val *in = &c->v[fx];
     if (!in->vec) return cv_err(c, EFFCAM_E_UNSUPPORTED, "Gemm/MatMul input must be a globally pooled vector"), -1;
     if (K != in->c) return cv_err(c, EFFCAM_E_CORRUPT, "weights expect %lld inputs, the vector has %d", (long long)K, in->c), -1;
-    if (N < 1 || N > 1000000) return cv_err(c, EFFCAM_E_DIMS, "%lld outputs", (long long)N), -1;
+    if (N < 1 || N > ECW_MAX_CHANNELS) return cv_err(c, EFFCAM_E_DIMS, "%lld outputs (1..%u)", (long long)N, ECW_MAX_CHANNELS), -1;
     double *b = NULL;
     uint64_t nb = 0;
     if (bv >= 0) {
