@@ -114,9 +114,17 @@ static void test_tiny(void **state) {
     effcam_spec spec = {0};
     st = effcam_plan_memory(ecw2, en2, &spec, 0, &plan, &err);
     fprintf(stderr, "tiny --f32-weights: %s%s%s\n", st ? "not loadable yet: " : "loads", st ? err.message : "", "");
-    if (!st) {
+    if (!st) { /* f32 weights supported: same model up to the fp16 rounding */
+        float l16[5];
+        assert_int_equal(load(ecw, en, 16, 16, EFFCAM_MODE_PREDICT, NULL, &m, &ctx), EFFCAM_OK);
+        assert_int_equal(effcam_predict_f32(ctx, x, 16, 16, 0), EFFCAM_OK);
+        memcpy(l16, effcam_logits(ctx), sizeof l16);
+        effcam_free(m);
         assert_int_equal(load(ecw2, en2, 16, 16, EFFCAM_MODE_PREDICT, NULL, &m, &ctx), EFFCAM_OK);
         assert_int_equal(effcam_predict_f32(ctx, x, 16, 16, 0), EFFCAM_OK);
+        double e = tu_rel_l2(effcam_logits(ctx), l16, 5);
+        fprintf(stderr, "tiny --f32-weights vs fp16 weights: logits rel L2 %.2e\n", e);
+        assert_true(e < 2e-2);
         effcam_free(m);
     }
     free(ecw2);
@@ -318,6 +326,21 @@ static void test_fixture(void **state) {
         snprintf(cmd, sizeof cmd, "'%s/effcam' convert '%s' '%s' --labels a,b 2>/dev/null", bdir, path, out);
         assert_int_not_equal(system(cmd), 0);
         remove(out);
+        /* .keras goes to tools/keras2ecw.py (posix_spawn of /usr/bin/python3) when the shared models exist */
+        char keras[2048];
+        snprintf(keras, sizeof keras, "%s/keras/kv1_tiny_c5_96x120.keras", tu_env("EFFCAM_SHARED_DATA", "../shared/data"));
+        struct stat sb;
+        if (stat(keras, &sb) == 0 && stat("/usr/bin/python3", &sb) == 0) {
+            snprintf(cmd, sizeof cmd, "'%s/effcam' convert '%s' '%s' --labels a,b,c,d,e >/dev/null && '%s/effcam' info '%s' | grep -q keras",
+                     bdir, keras, out, bdir, out);
+            assert_int_equal(system(cmd), 0);
+            snprintf(cmd, sizeof cmd, "EFFCAM_KERAS2ECW=/nonexistent '%s/effcam' convert '%s' '%s' 2>/dev/null", bdir, keras, out);
+            assert_int_not_equal(system(cmd), 0);
+            remove(out);
+            fprintf(stderr, "effcam convert .keras: via keras2ecw.py ok\n");
+        } else {
+            tu_skip_note("effcam convert .keras", "no shared Keras model");
+        }
     }
 }
 
