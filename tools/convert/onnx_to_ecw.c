@@ -680,6 +680,14 @@ effcam_status ec_onnx_convert_file(const char *in_path, const char *out_path, co
     if (slash) *slash = 0;
     else snprintf(dir, sizeof dir, ".");
     if (!oo.base_dir) oo.base_dir = dir;
+    char name[256];
+    if (!oo.name) { /* the file's name without .onnx (torch names every graph "torch_jit") */
+        const char *b = strrchr(in_path, '/');
+        snprintf(name, sizeof name, "%s", b ? b + 1 : in_path);
+        size_t l = strlen(name);
+        if (l > 5 && !strcmp(name + l - 5, ".onnx")) name[l - 5] = 0;
+        oo.name = name;
+    }
     uint8_t *ecw = NULL;
     size_t n = 0;
     effcam_status st = ec_onnx_to_ecw(buf, (size_t)size, &oo, &ecw, &n, info, err);

@@ -14,7 +14,7 @@ typedef struct ec_convert_opts {
     const char *const *labels; /* n_labels class names (0 or = classes) */
     int n_labels;
     const char *base_dir;    /* folder for external data; NULL refuses it */
-    const char *name;        /* model name; NULL: the graph's name */
+    const char *name;        /* model name; NULL: the graph's name ("onnx" if none) */
     int input_h, input_w;    /* model input size; 0: from the graph input (else 224) */
 } ec_convert_opts;
 
@@ -30,7 +30,8 @@ void ec_convert_defaults(ec_convert_opts *o);
 /* Converts a serialised ONNX ModelProto. *out is malloc'ed (free()). info may be NULL. */
 effcam_status ec_onnx_to_ecw(const uint8_t *onnx, size_t n, const ec_convert_opts *o, uint8_t **out, size_t *out_n,
                              ec_convert_info *info, effcam_error *err);
-/* Reads in_path (external data relative to its folder), writes out_path. */
+/* Reads in_path (external data relative to its folder; model name = the
+ * file name without .onnx unless o->name), writes out_path. */
 effcam_status ec_onnx_convert_file(const char *in_path, const char *out_path, const ec_convert_opts *o,
                                    ec_convert_info *info, effcam_error *err);
 #endif
