@@ -97,6 +97,29 @@ static void test_tiny(void **state) {
         CHECK(found, "tiny: tap %s missing", want_taps[i]);
     }
     effcam_free(m);
+    /* ReduceMean, Identity, Reshape, Dropout, MatMul + Add, Clip attributes: the same logits */
+    {
+        uint8_t *onnx3, *ecw3;
+        size_t n3, en3;
+        float l_ref[5];
+        assert_int_equal(load(ecw, en, 16, 16, EFFCAM_MODE_PREDICT, NULL, &m, &ctx), EFFCAM_OK);
+        assert_int_equal(effcam_predict_f32(ctx, x, 16, 16, 0), EFFCAM_OK);
+        memcpy(l_ref, effcam_logits(ctx), sizeof l_ref);
+        effcam_free(m);
+        ob_tiny(OB_VARIANT_MM, 1, &onnx3, &n3, NULL, NULL);
+        ec_convert_info i3;
+        st = ec_onnx_to_ecw(onnx3, n3, &o, &ecw3, &en3, &i3, &err);
+        if (st) fail_msg("variant: %s (%s)", effcam_strerror(st), err.message);
+        assert_int_equal(i3.n_ops, 8);
+        assert_int_equal(load(ecw3, en3, 16, 16, EFFCAM_MODE_PREDICT, NULL, &m, &ctx), EFFCAM_OK);
+        assert_int_equal(effcam_predict_f32(ctx, x, 16, 16, 0), EFFCAM_OK);
+        double e = tu_rel_l2(effcam_logits(ctx), l_ref, 5);
+        fprintf(stderr, "tiny variant (ReduceMean/Reshape/MatMul+Add/Clip attributes) vs Gemm version: logits rel L2 %.2e\n", e);
+        assert_true(e == 0);
+        effcam_free(m);
+        free(onnx3);
+        free(ecw3);
+    }
     /* float_data instead of raw_data: the same .ecw */
     uint8_t *onnx2, *ecw2;
     size_t n2, en2;

@@ -265,7 +265,14 @@ int ob_tiny(int fault, uint64_t seed, uint8_t **out, size_t *n, uint8_t **ext_w,
         pbw_free(&t);
         pbw_free(&at);
     }
-    node(&c, "/features/features.2/Clip", "Clip", 3, (const char *const[]){"x1", "cmin", "cmax"}, "x2", NULL);
+    if (fault == OB_VARIANT_MM) { /* opset < 11 style: min / max as attributes */
+        memset(&a, 0, sizeof a);
+        a_float(&a, "max", 6.0f);
+        a_float(&a, "min", 0.0f);
+        node(&c, "/features/features.2/Clip", "Clip", 1, (const char *const[]){"x1"}, "x2", &a);
+    } else {
+        node(&c, "/features/features.2/Clip", "Clip", 3, (const char *const[]){"x1", "cmin", "cmax"}, "x2", NULL);
+    }
     memset(&a, 0, sizeof a);
     a_float(&a, "alpha", 1.0f / 6.0f);
     a_float(&a, "beta", 0.5f);
@@ -292,18 +299,47 @@ int ob_tiny(int fault, uint64_t seed, uint8_t **out, size_t *n, uint8_t **ext_w,
     node(&c, "/features/features.4/HardSwish", "HardSwish", 1, (const char *const[]){hin}, "x5", NULL);
     if (fault == OB_CYCLE) node(&c, "/features/Relu", "Relu", 1, (const char *const[]){"x5"}, "y", NULL);
     if (fault == OB_DUP_OUTPUT) node(&c, "/features/Relu", "Relu", 1, (const char *const[]){"x4"}, "x5", NULL);
-    node(&c, "/avgpool/GlobalAveragePool", "GlobalAveragePool", 1, (const char *const[]){"x5"}, "gp", NULL);
-    memset(&a, 0, sizeof a);
-    a_int(&a, "axis", 1);
-    node(&c, "/Flatten", "Flatten", 1, (const char *const[]){"gp"}, "fl", &a);
-    int64_t d_fc[2] = {5, 8}, d5[1] = {5};
-    init(&c, "classifier.1.weight", 2, d_fc, -1.5f, 1.5f, 0);
-    init(&c, "classifier.1.bias", 1, d5, -0.5f, 0.5f, 0);
-    memset(&a, 0, sizeof a);
-    a_float(&a, "alpha", 1.0f);
-    a_float(&a, "beta", 1.0f);
-    a_int(&a, "transB", 1);
-    node(&c, "/classifier/classifier.1/Gemm", "Gemm", 3, (const char *const[]){"fl", "classifier.1.weight", "classifier.1.bias"}, "logits", &a);
+    if (fault == OB_VARIANT_MM) {
+        int64_t axes[2] = {-1, 2}, shp[2] = {1, -1}, d2s[1] = {2};
+        memset(&a, 0, sizeof a);
+        a_ints(&a, "axes", 2, axes);
+        a_int(&a, "keepdims", 1);
+        node(&c, "/avgpool/ReduceMean", "ReduceMean", 1, (const char *const[]){"x5"}, "gp", &a);
+        node(&c, "/avgpool/Identity", "Identity", 1, (const char *const[]){"gp"}, "gpi", NULL);
+        pbw t = {0};
+        pbw_int(&t, 1, d2s[0]);
+        pbw_int(&t, 2, 7);
+        pbw_str(&t, 8, "shape");
+        pbw_bytes(&t, 9, shp, sizeof shp);
+        pbw_msg(&c.graph, 5, &t);
+        pbw_free(&t);
+        node(&c, "/Reshape", "Reshape", 2, (const char *const[]){"gpi", "shape"}, "fl0", NULL);
+        node(&c, "/classifier/classifier.0/Dropout", "Dropout", 1, (const char *const[]){"fl0"}, "fl", NULL);
+        /* the same random weights as the Gemm version, stored transposed [K, N] */
+        float wt[5 * 8], wkn[8 * 5], b[5];
+        for (int i = 0; i < 40; i++) wt[i] = tu_uniform(&c.r, -1.5f, 1.5f);
+        for (int i = 0; i < 5; i++) b[i] = tu_uniform(&c.r, -0.5f, 0.5f);
+        for (int i = 0; i < 5; i++)
+            for (int k = 0; k < 8; k++) wkn[k * 5 + i] = wt[i * 8 + k];
+        int64_t dkn[2] = {8, 5}, d5b[1] = {5};
+        tensor(&c, &c.graph, 5, "classifier.1.weight_t", 2, dkn, wkn, 0);
+        tensor(&c, &c.graph, 5, "classifier.1.bias", 1, d5b, b, 0);
+        node(&c, "/classifier/classifier.1/MatMul", "MatMul", 2, (const char *const[]){"fl", "classifier.1.weight_t"}, "mm", NULL);
+        node(&c, "/classifier/classifier.1/Add", "Add", 2, (const char *const[]){"classifier.1.bias", "mm"}, "logits", NULL);
+    } else {
+        node(&c, "/avgpool/GlobalAveragePool", "GlobalAveragePool", 1, (const char *const[]){"x5"}, "gp", NULL);
+        memset(&a, 0, sizeof a);
+        a_int(&a, "axis", 1);
+        node(&c, "/Flatten", "Flatten", 1, (const char *const[]){"gp"}, "fl", &a);
+        int64_t d_fc[2] = {5, 8}, d5[1] = {5};
+        init(&c, "classifier.1.weight", 2, d_fc, -1.5f, 1.5f, 0);
+        init(&c, "classifier.1.bias", 1, d5, -0.5f, 0.5f, 0);
+        memset(&a, 0, sizeof a);
+        a_float(&a, "alpha", 1.0f);
+        a_float(&a, "beta", 1.0f);
+        a_int(&a, "transB", 1);
+        node(&c, "/classifier/classifier.1/Gemm", "Gemm", 3, (const char *const[]){"fl", "classifier.1.weight", "classifier.1.bias"}, "logits", &a);
+    }
     const char *last = "logits";
     if (fault == OB_HEAD_RELU) {
         node(&c, "/classifier/Relu", "Relu", 1, (const char *const[]){"logits"}, "lr", NULL);

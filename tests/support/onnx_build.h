@@ -47,6 +47,7 @@ enum ob_fault {
     OB_EXT_OK,         /* external data at w.bin (valid; the test writes it) */
     OB_TYPED_OK,       /* weights in float_data (valid) */
     OB_HEAD_RELU,      /* the last Gemm followed by Relu (no logits) */
+    OB_VARIANT_MM,     /* valid, same function: ReduceMean, Reshape, MatMul + Add, Identity/Dropout, Relu6 via Clip attributes */
     OB_FAULT_COUNT
 };
 
