@@ -21,6 +21,7 @@ int cmd_info(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_gradcam(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* A streaming image handle with limits fitted to `photo` (stream_io.c). */
 effcam_status cli_stream_open(const char *photo, int out_h, int out_w, int render, uint64_t max_pixels,

@@ -2,6 +2,7 @@
  *   effcam info MODEL
  *   effcam plan MODEL [options]
  *   effcam predict MODEL IMAGE... [options]
+ *   effcam convert IN OUT [options]
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. */
 #include <string.h>
 
@@ -21,6 +22,7 @@ static void usage(FILE *f) {
         "  plan MODEL              exact memory needed (model + one workspace)\n"
         "  predict MODEL IMAGE...  classify JPEG / PNG images\n"
         "  gradcam MODEL IMAGE     predict, explain, write the heatmap overlay\n"
+        "  convert IN OUT          ONNX (or .keras / .h5) -> .ecw\n"
         "\n"
         "Run 'effcam COMMAND --help' for a command's options.\n"
         "Exit status: 0 success, 1 runtime error, 2 usage error.\n",
@@ -46,5 +48,6 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "plan") == 0) return cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "gradcam") == 0) return cmd_gradcam(argc - 1, argv + 1);
+    if (strcmp(cmd, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
