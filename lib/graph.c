@@ -71,6 +71,19 @@ void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, i
     d->oh = out->h; d->ow = out->w; d->cout = out->c;
     d->kh = op->kh; d->kw = op->kw; d->sh = op->sh; d->sw = op->sw;
     d->pt = pt; d->pl = pl; d->act = op->act;
+    d->wdt = op->wdt[0];
+}
+
+void ec_pw_dims_of(const ec_op *op, const ec_shape *in, ec_pw_dims *d) {
+    d->m = in->h * in->w;
+    d->cin = op->cin; d->cout = op->cout; d->act = op->act;
+    d->wdt = op->wdt[0];
+}
+
+void ec_se_dims_of(const ec_op *op, const ec_shape *in, ec_se_dims *d) {
+    d->h = in->h; d->w = in->w; d->c = in->c; d->cmid = op->cmid;
+    d->act = op->act; d->gate = op->act2;
+    d->wdt1 = op->wdt[0]; d->wdt2 = op->wdt[1];
 }
 
 
@@ -85,7 +98,8 @@ int ec_op_saves_preact(const ec_op *op) {
     }
 }
 
-/* Exact scratch of the op's forward (bwd = 0) or backward (bwd = 1) kernel. */
+/* Exact scratch of the op's forward (bwd = 0) or backward (bwd = 1) kernel;
+ * it depends on the weight dtypes (fp32 weights need no widening room). */
 static size_t scratch_floats(const ec_op *op, const ec_shape *in, int bwd) {
     switch (op->type) {
     case ECW_OP_CONV2D:
@@ -100,11 +114,13 @@ static size_t scratch_floats(const ec_op *op, const ec_shape *in, int bwd) {
     }
     case ECW_OP_PWCONV:
     case ECW_OP_DENSE: {
-        ec_pw_dims d = {in->h * in->w, op->cin, op->cout, op->act};
+        ec_pw_dims d;
+        ec_pw_dims_of(op, in, &d);
         return bwd ? ec_pwconv_backward_scratch_floats(&d) : ec_pwconv_scratch_floats(&d);
     }
     case ECW_OP_SE: {
-        ec_se_dims d = {in->h, in->w, in->c, op->cmid, op->act, op->act2};
+        ec_se_dims d;
+        ec_se_dims_of(op, in, &d);
         return bwd ? ec_se_backward_scratch_floats(&d) : ec_se_scratch_floats(&d);
     }
     default: return 0;
