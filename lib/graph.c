@@ -15,6 +15,17 @@ const char *ec_op_type_name(int type) {
 }
 const char *ec_act_name(int act) { return (act >= 0 && act < ECW_ACT_COUNT) ? k_act_names[act] : "?"; }
 
+int ec_op_weight_slots(const ec_op *op) {
+    switch (op->type) {
+    case ECW_OP_CONV2D:
+    case ECW_OP_DWCONV:
+    case ECW_OP_PWCONV:
+    case ECW_OP_DENSE: return 1;
+    case ECW_OP_SE: return 2;
+    default: return 0;
+    }
+}
+
 uint64_t ec_op_params(const ec_op *op) {
     uint64_t cin = (uint64_t)op->cin, cout = (uint64_t)op->cout, k = (uint64_t)op->kh * (uint64_t)op->kw;
     uint64_t bias = op->t[1] >= 0 ? cout : 0;

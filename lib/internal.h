@@ -96,6 +96,9 @@ void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, i
 void ec_pw_dims_of(const ec_op *op, const ec_shape *in, ec_pw_dims *d);
 void ec_se_dims_of(const ec_op *op, const ec_shape *in, ec_se_dims *d);
 const char *ec_op_type_name(int type);
+/* Weight tensors of an op: 0, 1 (t0; wdt[0]) or 2 (se: t0 and t2; wdt[0],
+ * wdt[1]). */
+int ec_op_weight_slots(const ec_op *op);
 const char *ec_act_name(int act);
 uint64_t ec_op_params(const ec_op *op);
 
