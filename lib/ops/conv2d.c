@@ -182,10 +182,16 @@ void ec_conv2d_forward(float *out, const float *in, const void *w,
         return;
     }
     const int nt = ec_pool_threads();
-    const int f32 = d->wdt == EC_WDT_F32;
-    cv_job j = {out, preact, scratch + conv_wf_floats(d), scratch, in, b, f32 ? w : scratch, f32 ? NULL : w, d,
-                0, 0, nt};
-    if (!f32) ec_parallel_for(nt, cv_widen, &j);
+    cv_job j = {.out = out, .preact = preact, .col = scratch + conv_wf_floats(d), .in = in, .b = b, .d = d,
+                .ntasks = nt};
+    if (d->wdt == EC_WDT_F32) {
+        j.wf = w; /* in place */
+    } else {
+        j.w = w;
+        j.wbuf = scratch;
+        j.wf = scratch;
+        ec_parallel_for(nt, cv_widen, &j);
+    }
     const int tile = ec_conv2d_tile_rows(d);
     for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
         const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;

@@ -159,8 +159,14 @@ void ec_pwconv_backward(float *din, const float *dpre, const void *w,
         return;
     }
     const int nt = ec_pool_threads();
-    const int f32 = d->wdt == EC_WDT_F32;
-    pwb_job j = {din, scratch, dpre, f32 ? w : scratch, f32 ? NULL : w, m, cin, cout, nt};
-    if (!f32) ec_parallel_for(nt, pwb_widen, &j);
+    pwb_job j = {.din = din, .dpre = dpre, .m = m, .cin = cin, .cout = cout, .ntasks = nt};
+    if (d->wdt == EC_WDT_F32) {
+        j.wf = w; /* in place */
+    } else {
+        j.w = w;
+        j.wbuf = scratch;
+        j.wf = scratch;
+        ec_parallel_for(nt, pwb_widen, &j);
+    }
     ec_parallel_for(nt, pwb_task, &j);
 }
