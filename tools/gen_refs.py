@@ -37,17 +37,19 @@ import export_torchvision as ex  # noqa: E402
 
 ISIC7 = ["MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC"]
 
-# name, arch, classes, model input hw (None: arch crop), cases, isic hw (None: none), labels,
-# weight dtype of the .ecw
+# .ecw weight dtype of the models that are not f16
+WEIGHT_DTYPE = {"efficientnet_b0_f32": "f32"}
+
+# name, arch, classes, model input hw (None: arch crop), cases, isic hw (None: none), labels
 MODELS = [
-    ("efficientnet_b0", "efficientnet_b0", 1000, None, [(224, 224), (241, 199)], (224, 224), "imagenet", "f16"),
-    ("efficientnet_v2_s", "efficientnet_v2_s", 1000, None, [(224, 224), (241, 199)], None, "imagenet", "f16"),
-    ("mobilenet_v2", "mobilenet_v2", 1000, None, [(224, 224), (241, 199)], None, "imagenet", "f16"),
-    ("mobilenet_v3_small", "mobilenet_v3_small", 1000, None, [(224, 224), (241, 199)], None, "imagenet", "f16"),
-    ("efficientnet_v2_s_c7", "efficientnet_v2_s", 7, (300, 300), [(300, 300)], (300, 300), "isic7", "f16"),
-    # the same B0 (same seed: the same calibrated model) with fp32 weights:
-    # one odd-size case, no photos (cheap)
-    ("efficientnet_b0_f32", "efficientnet_b0", 1000, None, [(241, 199)], None, "imagenet", "f32"),
+    ("efficientnet_b0", "efficientnet_b0", 1000, None, [(224, 224), (241, 199)], (224, 224), "imagenet"),
+    ("efficientnet_v2_s", "efficientnet_v2_s", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
+    ("mobilenet_v2", "mobilenet_v2", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
+    ("mobilenet_v3_small", "mobilenet_v3_small", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
+    ("efficientnet_v2_s_c7", "efficientnet_v2_s", 7, (300, 300), [(300, 300)], (300, 300), "isic7"),
+    # the same B0 (same seed: the same calibrated model) with fp32 weights
+    # (WEIGHT_DTYPE): one odd-size case, no photos (cheap)
+    ("efficientnet_b0_f32", "efficientnet_b0", 1000, None, [(241, 199)], None, "imagenet"),
 ]
 ISIC_FILES = ["ISIC_000000%d.jpg" % i for i in range(5)]
 try:
@@ -235,6 +237,7 @@ def main(argv=None):
     ex.set_threads()
     os.makedirs(a.out, exist_ok=True)
     T0 = time.time()
+    made = {}  # (arch, classes) -> calibrated model (deterministic: shared by variants)
     man = {"generator": "tools/gen_refs.py", "torch": torch.__version__,
            "numpy": np.__version__, "seed": 0, "doc": manifest_doc(), "models": []}
     import torchvision
@@ -247,11 +250,11 @@ def main(argv=None):
     if a.only and os.path.exists(mpath):
         keep = [e for e in json.load(open(mpath))["models"] if e["name"] not in a.only]
         man["models"] = keep
-    made = {}  # (arch, classes) -> calibrated model (deterministic: shared by variants)
-    for name, arch, ncls, hw, sizes, isic_hw, labels, wdtype in MODELS:
+    for name, arch, ncls, hw, sizes, isic_hw, labels in MODELS:
         if a.only and name not in a.only:
             continue
         t0 = time.time()
+        wdtype = WEIGHT_DTYPE.get(name, "f16")
         if (arch, ncls) not in made:
             made[(arch, ncls)] = ex.make(arch, ncls, seed=0, image_dir=a.isic_dir)
         model = made[(arch, ncls)]
