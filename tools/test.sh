@@ -7,14 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 JOBS=${JOBS:-2}
-# the shared test data (../shared/data next to the checkout, or elsewhere)
-SHARED="${EFFCAM_SHARED_DATA:-$ROOT/../shared/data}"
-export EFFCAM_SHARED_DATA="$SHARED"
 EFFCAM_WITH_TORCH=1 bash tools/setup.sh
 
 echo "== build (Release)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEFFCAM_REFS_DIR="$ROOT/build/refs" \
-  -DEFFCAM_SHARED_DATA="$SHARED" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEFFCAM_REFS_DIR="$ROOT/build/refs" >/dev/null
 cmake --build build -j"$JOBS"
 export EFFCAM_REQUIRE_REFS=1
 
@@ -28,7 +24,8 @@ else
   echo "$STAMP" > build/refs/.stamp
 fi
 
-echo "== Keras models from $SHARED/keras -> build/keras/NAME.ecw (fp16 weights), NAME.f32.ecw (fp32)"
+echo "== Keras models from ../shared/data/keras -> build/keras/*.ecw"
+SHARED="$ROOT/../shared/data"
 if [ -d "$SHARED/keras" ]; then
   mkdir -p build/keras
   export EFFCAM_KERAS_DIR="$ROOT/build/keras"
@@ -49,7 +46,7 @@ bash tests/install/check.sh
 
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-san -DEFFCAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DEFFCAM_REFS_DIR="$ROOT/build/refs" -DEFFCAM_SHARED_DATA="$SHARED" -DEFFCAM_BUILD_BENCH=OFF >/dev/null
+  -DEFFCAM_REFS_DIR="$ROOT/build/refs" -DEFFCAM_BUILD_BENCH=OFF >/dev/null
 cmake --build build-san -j"$JOBS"
 echo "== tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
