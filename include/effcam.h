@@ -241,6 +241,9 @@ typedef struct effcam_info {
     uint64_t file_bytes;
     const char *name;       /* model name, "" if none */
     const char *default_tap;/* default Grad-CAM layer, NULL if none */
+    /* weight tensors (conv / dense kernels, SE matrices; biases excluded)
+     * by stored dtype: bytes in the file. A model may hold both. */
+    uint64_t weight_bytes_f16, weight_bytes_f32;
 } effcam_info;
 effcam_status effcam_get_info(const effcam_model *model, effcam_info *info);
 const char *effcam_label(const effcam_model *model, int cls); /* NULL if none */
@@ -253,6 +256,8 @@ typedef struct effcam_op_info {
     const char *act;    /* fused activation name */
     int kh, kw, sh, sw, cin, cout;
     uint64_t params;
+    const char *weights; /* weight dtype: "f16", "f32", "f16+f32" (an SE op
+                            with one of each), "" for ops without weights */
 } effcam_op_info;
 effcam_status effcam_get_op_info(const effcam_model *model, int i,
                                  effcam_op_info *info);

@@ -510,6 +510,15 @@ effcam_status effcam_get_info(const effcam_model *m, effcam_info *info) {
     info->file_bytes = L->file_bytes;
     info->name = ec_string(m->file, L, L->name_str);
     info->default_tap = L->default_tap == ECW_NONE ? NULL : m->taps[L->default_tap].name;
+    for (uint32_t i = 0; i < L->n_ops; i++) {
+        const ec_op *op = &m->ops[i];
+        int nw = ec_op_weight_slots(op);
+        for (int k = 0; k < nw; k++) {
+            const ec_tensor *t = &m->tensors[op->t[2 * k]]; /* slots 0 and 2 */
+            if (t->dtype == ECW_F32) info->weight_bytes_f32 += t->nbytes;
+            else info->weight_bytes_f16 += t->nbytes;
+        }
+    }
     return EFFCAM_OK;
 }
 
@@ -536,5 +545,9 @@ effcam_status effcam_get_op_info(const effcam_model *m, int i, effcam_op_info *i
     info->cin = op->cin;
     info->cout = op->cout;
     info->params = ec_op_params(op);
+    int nw = ec_op_weight_slots(op);
+    int f32 = 0;
+    for (int k = 0; k < nw; k++) f32 += op->wdt[k] == EC_WDT_F32;
+    info->weights = nw == 0 ? "" : f32 == 0 ? "f16" : f32 == nw ? "f32" : "f16+f32";
     return EFFCAM_OK;
 }

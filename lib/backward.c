@@ -63,14 +63,16 @@ static void back_op(effcam_ctx *ctx, uint32_t j) {
     case ECW_OP_PWCONV:
     case ECW_OP_DENSE: {
         if (!dep0) return;
-        ec_pw_dims d = {in.h * in.w, op->cin, op->cout, op->act};
+        ec_pw_dims d;
+        ec_pw_dims_of(op, &in, &d);
         dst = grad_dst(ctx, j, op->in0, &acc);
         ec_pwconv_backward(dst, g, tdata(m, op->t[0]), &d, ec_scratch_ptr(ctx, ec_pwconv_backward_scratch_floats(&d)));
         break;
     }
     case ECW_OP_SE: {
         if (!dep0) return;
-        ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
+        ec_se_dims d;
+        ec_se_dims_of(op, &in, &d);
         dst = grad_dst(ctx, j, op->in0, &acc);
         ec_se_backward(dst, g, ec_buf_ptr(ctx, (uint32_t)op->in0), tdata(m, op->t[0]), tdata(m, op->t[2]),
                        ec_buf_ptr(ctx, ec_buf_saved(n, j)), &d, ec_scratch_ptr(ctx, ec_se_backward_scratch_floats(&d)));

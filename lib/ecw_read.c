@@ -130,6 +130,14 @@ const char *ec_string(const uint8_t *file, const ec_layout *L, uint32_t off) {
     return (const char *)(file + L->strings_off + off);
 }
 
+/* Kernel dtype of weight tensor t (EC_WDT_*); fp16 for an invalid index
+ * (the validation refuses those). Only called once the tensor table's
+ * section is known to lie inside the file. */
+static int weight_dtype(const uint8_t *file, const ec_layout *L, int t) {
+    if (t < 0 || (uint32_t)t >= L->n_tensors) return EC_WDT_F16;
+    return rd32(file + L->tensors_off + (uint64_t)t * ECW_TENSOR_BYTES + ECWT_DTYPE) == ECW_F32 ? EC_WDT_F32 : EC_WDT_F16;
+}
+
 void ec_op_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_op *op) {
     const uint8_t *r = file + L->ops_off + (uint64_t)i * ECW_OP_BYTES;
     op->type = rd16(r + ECWO_TYPE);
@@ -150,6 +158,8 @@ void ec_op_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_op *op
     op->cout = (int)rd32(r + ECWO_COUT);
     op->cmid = (int)rd32(r + ECWO_CMID);
     for (int k = 0; k < 4; k++) op->t[k] = (int32_t)rd32(r + ECWO_T0 + 4 * k);
+    op->wdt[0] = weight_dtype(file, L, op->t[0]);
+    op->wdt[1] = op->type == ECW_OP_SE ? weight_dtype(file, L, op->t[2]) : EC_WDT_F16;
     uint32_t nm = rd32(r + ECWO_NAME);
     op->name = string_ok(file, L, nm) ? ec_string(file, L, nm) : "";
 }
@@ -206,15 +216,22 @@ static int is_vector(const uint8_t *file, const ec_layout *L, int v) {
     return 0;
 }
 
-/* Tensor t must exist with dtype and exact dims (ndim given). */
+/* Any dtype the kernels take for weights: f16 or f32 (want_tensor). */
+#define EC_ANY_WEIGHT 0
+
+/* Tensor t must exist with dtype (or, for EC_ANY_WEIGHT, f16 or f32) and
+ * exact dims (ndim given). Its nbytes was checked against its own dtype and
+ * dims with the tensor records. */
 static effcam_status want_tensor(const uint8_t *file, const ec_layout *L, uint32_t opi, int slot, int t,
                                  int dtype, int ndim, const int *dims, effcam_error *err) {
     if (t < 0 || (uint32_t)t >= L->n_tensors)
         return ec_fail(err, EFFCAM_E_CORRUPT, "op %u: tensor slot %d index %d out of range (n_tensors %u)", opi, slot, t, L->n_tensors);
     ec_tensor tt;
     ec_tensor_decode(file, L, (uint32_t)t, &tt);
-    if (tt.dtype != dtype || tt.ndim != ndim)
-        return ec_fail(err, EFFCAM_E_CORRUPT, "op %u: tensor %d has dtype %d ndim %d, expected dtype %d ndim %d", opi, t, tt.dtype, tt.ndim, dtype, ndim);
+    int dtype_ok = dtype == EC_ANY_WEIGHT ? (tt.dtype == ECW_F16 || tt.dtype == ECW_F32) : tt.dtype == dtype;
+    if (!dtype_ok || tt.ndim != ndim)
+        return ec_fail(err, EFFCAM_E_CORRUPT, "op %u: tensor %d has dtype %d ndim %d, expected dtype %s ndim %d", opi, t,
+                       tt.dtype, tt.ndim, dtype == EC_ANY_WEIGHT ? "1 or 2" : dtype == ECW_F16 ? "1" : "2", ndim);
     for (int k = 0; k < ndim; k++)
         if ((int64_t)tt.dims[k] != dims[k])
             return ec_fail(err, EFFCAM_E_CORRUPT, "op %u: tensor %d dim %d is %u, expected %d", opi, t, k, tt.dims[k], dims[k]);
@@ -285,11 +302,11 @@ static effcam_status check_op(const uint8_t *file, const ec_layout *L, uint32_t 
             return ec_fail(err, EFFCAM_E_CORRUPT, "op %u (%s): padding %d,%d,%d,%d not smaller than the kernel", i, tn, op.pt, op.pl, op.pb, op.pr);
         if (op.type == ECW_OP_CONV2D) {
             int d[4] = {op.cout, op.kh, op.kw, op.cin};
-            st = want_tensor(file, L, i, 0, op.t[0], ECW_F16, 4, d, err);
+            st = want_tensor(file, L, i, 0, op.t[0], EC_ANY_WEIGHT, 4, d, err);
         } else {
             if (op.cout != op.cin) return ec_fail(err, EFFCAM_E_CORRUPT, "op %u (dwconv): cin %d != cout %d", i, op.cin, op.cout);
             int d[3] = {op.kh, op.kw, c};
-            st = want_tensor(file, L, i, 0, op.t[0], ECW_F16, 3, d, err);
+            st = want_tensor(file, L, i, 0, op.t[0], EC_ANY_WEIGHT, 3, d, err);
         }
         if (st) return st;
         if (op.t[1] != -1) {
@@ -306,7 +323,7 @@ static effcam_status check_op(const uint8_t *file, const ec_layout *L, uint32_t 
         if (op.type == ECW_OP_DENSE && !is_vector(file, L, op.in0))
             return ec_fail(err, EFFCAM_E_CORRUPT, "op %u (dense): input value %d is not a pooled vector", i, op.in0);
         int d[2] = {op.cout, op.cin};
-        if ((st = want_tensor(file, L, i, 0, op.t[0], ECW_F16, 2, d, err))) return st;
+        if ((st = want_tensor(file, L, i, 0, op.t[0], EC_ANY_WEIGHT, 2, d, err))) return st;
         if (op.t[1] != -1) {
             int d1[1] = {op.cout};
             if ((st = want_tensor(file, L, i, 1, op.t[1], ECW_F32, 1, d1, err))) return st;
@@ -318,9 +335,9 @@ static effcam_status check_op(const uint8_t *file, const ec_layout *L, uint32_t 
         if (op.cout != op.cin) return ec_fail(err, EFFCAM_E_CORRUPT, "op %u (se): cin %d != cout %d", i, op.cin, op.cout);
         if (op.cmid < 1 || op.cmid > (int)ECW_MAX_CHANNELS) return ec_fail(err, EFFCAM_E_CORRUPT, "op %u (se): cmid %d", i, op.cmid);
         int d0[2] = {op.cmid, c}, d1[1] = {op.cmid}, d2[2] = {c, op.cmid}, d3[1] = {c};
-        if ((st = want_tensor(file, L, i, 0, op.t[0], ECW_F16, 2, d0, err))) return st;
+        if ((st = want_tensor(file, L, i, 0, op.t[0], EC_ANY_WEIGHT, 2, d0, err))) return st;
         if ((st = want_tensor(file, L, i, 1, op.t[1], ECW_F32, 1, d1, err))) return st;
-        if ((st = want_tensor(file, L, i, 2, op.t[2], ECW_F16, 2, d2, err))) return st;
+        if ((st = want_tensor(file, L, i, 2, op.t[2], EC_ANY_WEIGHT, 2, d2, err))) return st;
         if ((st = want_tensor(file, L, i, 3, op.t[3], ECW_F32, 1, d3, err))) return st;
         used = 4;
         break;

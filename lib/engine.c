@@ -71,13 +71,15 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
     }
     case ECW_OP_PWCONV:
     case ECW_OP_DENSE: {
-        ec_pw_dims d = {in.h * in.w, op->cin, op->cout, op->act};
+        ec_pw_dims d;
+        ec_pw_dims_of(op, &in, &d);
         ec_pwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
                           ec_scratch_ptr(ctx, ec_pwconv_scratch_floats(&d)), preact);
         break;
     }
     case ECW_OP_SE: {
-        ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
+        ec_se_dims d;
+        ec_se_dims_of(op, &in, &d);
         ec_se_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), tdata(m, op->t[2]), tdata(m, op->t[3]), &d,
                       ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), se_saved);
         if (preact) memcpy(preact, y, n_out * sizeof(float));

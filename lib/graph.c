@@ -15,6 +15,17 @@ const char *ec_op_type_name(int type) {
 }
 const char *ec_act_name(int act) { return (act >= 0 && act < ECW_ACT_COUNT) ? k_act_names[act] : "?"; }
 
+int ec_op_weight_slots(const ec_op *op) {
+    switch (op->type) {
+    case ECW_OP_CONV2D:
+    case ECW_OP_DWCONV:
+    case ECW_OP_PWCONV:
+    case ECW_OP_DENSE: return 1;
+    case ECW_OP_SE: return 2;
+    default: return 0;
+    }
+}
+
 uint64_t ec_op_params(const ec_op *op) {
     uint64_t cin = (uint64_t)op->cin, cout = (uint64_t)op->cout, k = (uint64_t)op->kh * (uint64_t)op->kw;
     uint64_t bias = op->t[1] >= 0 ? cout : 0;
@@ -71,6 +82,19 @@ void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, i
     d->oh = out->h; d->ow = out->w; d->cout = out->c;
     d->kh = op->kh; d->kw = op->kw; d->sh = op->sh; d->sw = op->sw;
     d->pt = pt; d->pl = pl; d->act = op->act;
+    d->wdt = op->wdt[0];
+}
+
+void ec_pw_dims_of(const ec_op *op, const ec_shape *in, ec_pw_dims *d) {
+    d->m = in->h * in->w;
+    d->cin = op->cin; d->cout = op->cout; d->act = op->act;
+    d->wdt = op->wdt[0];
+}
+
+void ec_se_dims_of(const ec_op *op, const ec_shape *in, ec_se_dims *d) {
+    d->h = in->h; d->w = in->w; d->c = in->c; d->cmid = op->cmid;
+    d->act = op->act; d->gate = op->act2;
+    d->wdt1 = op->wdt[0]; d->wdt2 = op->wdt[1];
 }
 
 
@@ -85,7 +109,8 @@ int ec_op_saves_preact(const ec_op *op) {
     }
 }
 
-/* Exact scratch of the op's forward (bwd = 0) or backward (bwd = 1) kernel. */
+/* Exact scratch of the op's forward (bwd = 0) or backward (bwd = 1) kernel;
+ * it depends on the weight dtypes (fp32 weights need no widening room). */
 static size_t scratch_floats(const ec_op *op, const ec_shape *in, int bwd) {
     switch (op->type) {
     case ECW_OP_CONV2D:
@@ -100,11 +125,13 @@ static size_t scratch_floats(const ec_op *op, const ec_shape *in, int bwd) {
     }
     case ECW_OP_PWCONV:
     case ECW_OP_DENSE: {
-        ec_pw_dims d = {in->h * in->w, op->cin, op->cout, op->act};
+        ec_pw_dims d;
+        ec_pw_dims_of(op, in, &d);
         return bwd ? ec_pwconv_backward_scratch_floats(&d) : ec_pwconv_scratch_floats(&d);
     }
     case ECW_OP_SE: {
-        ec_se_dims d = {in->h, in->w, in->c, op->cmid, op->act, op->act2};
+        ec_se_dims d;
+        ec_se_dims_of(op, in, &d);
         return bwd ? ec_se_backward_scratch_floats(&d) : ec_se_scratch_floats(&d);
     }
     default: return 0;

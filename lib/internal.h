@@ -29,6 +29,8 @@ typedef struct ec_op {
     int pt, pl, pb, pr; /* explicit padding (ignored with PAD_SAME) */
     int cin, cout, cmid;
     int t[4];
+    int wdt[2];       /* EC_WDT_* of the weight tensors t0 and t2 (se's W2),
+                         from their records (fp16 if the index is invalid) */
     const char *name; /* "" if none */
 } ec_op;
 
@@ -90,7 +92,13 @@ size_t ec_op_backward_scratch_floats(const ec_op *op, const ec_shape *in, const 
 int ec_op_saves_preact(const ec_op *op);
 void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, int pt, int pl,
                      ec_conv_dims *d);
+/* Kernel dims of a pwconv / dense and an se op for an input shape. */
+void ec_pw_dims_of(const ec_op *op, const ec_shape *in, ec_pw_dims *d);
+void ec_se_dims_of(const ec_op *op, const ec_shape *in, ec_se_dims *d);
 const char *ec_op_type_name(int type);
+/* Weight tensors of an op: 0, 1 (t0; wdt[0]) or 2 (se: t0 and t2; wdt[0],
+ * wdt[1]). */
+int ec_op_weight_slots(const ec_op *op);
 const char *ec_act_name(int act);
 uint64_t ec_op_params(const ec_op *op);
 

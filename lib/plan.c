@@ -104,7 +104,8 @@ static effcam_status plan_gradcam(const uint8_t *file, const ec_layout *L, const
             S->first = (int32_t)j + 1;
             S->last = bj;
         } else if (op->type == ECW_OP_SE) {
-            ec_se_dims d = {in.h, in.w, in.c, op->cmid, op->act, op->act2};
+            ec_se_dims d;
+            ec_se_dims_of(op, &in, &d);
             S->bytes = EC_ALIGN_UP((uint64_t)ec_se_saved_floats(&d) * 4u);
             S->h = S->w = 1; S->c = (uint32_t)ec_se_saved_floats(&d);
             S->first = (int32_t)j + 1;

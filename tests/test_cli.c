@@ -26,6 +26,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include "ecw_build.h"
 #include "test_util.h"
 
 static char g_bin[1024];
@@ -262,9 +263,34 @@ static void test_info(void **state) {
     assert_int_equal(run("'%s' info '%s'", g_bin, g_model), 0);
     assert_non_null(strstr(g_out, "taps"));
     assert_non_null(strstr(g_out, "dense"));
+    assert_non_null(strstr(g_out, "weights:       f16, "));
     assert_int_equal(run("'%s' info '%s' --json", g_bin, g_model), 0);
     assert_non_null(strstr(g_out, "\"num_classes\": "));
     assert_non_null(strstr(g_out, "\"ops\": [{"));
+    assert_non_null(strstr(g_out, "\"weight_dtype\": \"f16\""));
+    assert_non_null(strstr(g_out, "\"weight_bytes_f32\": 0,"));
+    /* f32 and mixed weights: the dtype(s) and bytes of each (the tiny test
+     * model: 3,524 weights, 14,096 bytes as f32) */
+    const int kinds[2] = {TB_WEIGHTS_F32, TB_WEIGHTS_MIXED};
+    for (int k = 0; k < 2; k++) {
+        uint8_t *file;
+        size_t size;
+        tb_build_tiny_weights(3, 32, 32, 6, kinds[k], &file, &size);
+        FILE *f = fopen(path_in("weights.ecw"), "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(file, 1, size, f), size);
+        fclose(f);
+        free(file);
+        assert_int_equal(run("'%s' info '%s'", g_bin, path_in("weights.ecw")), 0);
+        if (k == 0) {
+            assert_non_null(strstr(g_out, "weights:       f32, 14096 bytes"));
+        } else {
+            assert_non_null(strstr(g_out, "weights:       mixed: f16 "));
+            assert_non_null(strstr(g_out, " f16+f32\n")); /* the se op: W1 f32, W2 f16 */
+        }
+        assert_int_equal(run("'%s' info '%s' --json", g_bin, path_in("weights.ecw")), 0);
+        assert_non_null(strstr(g_out, k ? "\"weight_dtype\": \"mixed\"" : "\"weight_dtype\": \"f32\""));
+    }
 }
 
 static void test_plan(void **state) {

@@ -71,13 +71,14 @@ static void expect(const uint8_t *f, size_t n, effcam_status want, const char *w
 
 /* Mutates a copy with fn, repairs CRCs (so the deep checks are reached), and expects want. */
 typedef void (*mutator)(uint8_t *f, size_t n);
-static void expect_mut(mutator fn, effcam_status want, const char *what) {
-    uint8_t *d = dup_exact(g_file, g_size);
-    fn(d, g_size);
-    tb_fix_crcs(d, g_size);
-    expect(d, g_size, want, what);
+static void expect_mut_of(const uint8_t *file, size_t size, mutator fn, effcam_status want, const char *what) {
+    uint8_t *d = dup_exact(file, size);
+    fn(d, size);
+    tb_fix_crcs(d, size);
+    expect(d, size, want, what);
     free(d);
 }
+static void expect_mut(mutator fn, effcam_status want, const char *what) { expect_mut_of(g_file, g_size, fn, want, what); }
 
 static uint8_t *op_rec(uint8_t *f, int i) { return f + tb_rd64(f + ECWH_OPS_OFF) + (size_t)i * ECW_OP_BYTES; }
 static uint8_t *t_rec(uint8_t *f, int i) { return f + tb_rd64(f + ECWH_TENSORS_OFF) + (size_t)i * ECW_TENSOR_BYTES; }
@@ -227,6 +228,43 @@ static void test_ops_tensors_taps(void **state) {
     expect_mut(m_labels_count, EFFCAM_E_CORRUPT, "label count");
 }
 
+/* Weight tensors (t0 of conv2d / dwconv / pwconv / dense, t0 and t2 of se)
+ * may each be f16 or f32, their nbytes must match their own dtype; biases
+ * and pre-BN scale / shift stay f32. Tensor indices of tb_build_tiny: 0 stem
+ * weights, 1 stem bias, 4 / 6 se W1 / W2, 18 pre-BN scale. */
+static void retype(uint8_t *f, int t, int dtype, int fix_nbytes) {
+    uint8_t *r = t_rec(f, t);
+    uint64_t nb = tb_rd64(r + ECWT_NBYTES);
+    if (fix_nbytes) nb = tb_rd32(r + ECWT_DTYPE) == ECW_F32 ? nb / 2 : nb * 2;
+    tb_wr32(r + ECWT_DTYPE, (uint32_t)dtype);
+    tb_wr64(r + ECWT_NBYTES, nb);
+}
+static void m_w0_f16_same_nbytes(uint8_t *f, size_t n) { (void)n; retype(f, 0, ECW_F16, 0); }
+static void m_w0_f16(uint8_t *f, size_t n) { (void)n; retype(f, 0, ECW_F16, 1); }
+static void m_se_w2_f16(uint8_t *f, size_t n) { (void)n; retype(f, 6, ECW_F16, 1); }
+static void m_bias_f16(uint8_t *f, size_t n) { (void)n; retype(f, 1, ECW_F16, 1); }
+static void m_scale_f16(uint8_t *f, size_t n) { (void)n; retype(f, 18, ECW_F16, 1); }
+static void m_f16_w0_f32_same_nbytes(uint8_t *f, size_t n) { (void)n; retype(f, 0, ECW_F32, 0); }
+
+static void test_weight_dtypes(void **state) {
+    (void)state;
+    uint8_t *f32, *mixed;
+    size_t n32, nmx;
+    tb_build_tiny_weights(7, 32, 32, 6, TB_WEIGHTS_F32, &f32, &n32);
+    tb_build_tiny_weights(7, 32, 32, 6, TB_WEIGHTS_MIXED, &mixed, &nmx);
+    effcam_error err;
+    assert_int_equal(try_load(f32, n32, &err), EFFCAM_OK);
+    assert_int_equal(try_load(mixed, nmx, &err), EFFCAM_OK);
+    expect_mut_of(f32, n32, m_w0_f16_same_nbytes, EFFCAM_E_CORRUPT, "f32 weights relabelled f16, nbytes of f32");
+    expect_mut_of(f32, n32, m_w0_f16, EFFCAM_OK, "conv2d weights f16 in an f32 model");
+    expect_mut_of(f32, n32, m_se_w2_f16, EFFCAM_OK, "se W2 f16, W1 f32");
+    expect_mut_of(f32, n32, m_bias_f16, EFFCAM_E_CORRUPT, "f16 bias");
+    expect_mut_of(f32, n32, m_scale_f16, EFFCAM_E_CORRUPT, "f16 pre-BN scale");
+    expect_mut(m_f16_w0_f32_same_nbytes, EFFCAM_E_CORRUPT, "f16 weights relabelled f32, nbytes of f16");
+    free(f32);
+    free(mixed);
+}
+
 static void test_body_checksum(void **state) {
     (void)state;
     uint8_t *d = dup_exact(g_file, g_size);
@@ -315,6 +353,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_and_sections),
         cmocka_unit_test(test_ops_tensors_taps),
+        cmocka_unit_test(test_weight_dtypes),
         cmocka_unit_test(test_body_checksum),
         cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_random_mutations),

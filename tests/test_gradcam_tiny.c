@@ -132,6 +132,24 @@ static void test_gradcam_vs_finite_differences(void **state) {
     free(file);
 }
 
+/* The same finite-difference checks on the model with f32 weights and with
+ * mixed f16 / f32 weights (the backward kernels read f32 weights in place). */
+static void test_gradcam_f32_and_mixed_weights(void **state) {
+    (void)state;
+    for (int weights = TB_WEIGHTS_F32; weights <= TB_WEIGHTS_MIXED; weights++) {
+        uint8_t *file;
+        size_t size;
+        tb_build_tiny_weights(99, 32, 32, NCLS, weights, &file, &size);
+        fprintf(stderr, " weights %s:\n", weights == TB_WEIGHTS_F32 ? "f32" : "mixed f16/f32");
+        const char *taps[] = {"top_conv", "block1", "stem"};
+        for (int t = 0; t < 3; t++) {
+            check_tap(file, size, taps[t], 20, 18, EFFCAM_TARGET_LOGIT, -1);
+            check_tap(file, size, taps[t], 13, 21, EFFCAM_TARGET_PROB, -1);
+        }
+        free(file);
+    }
+}
+
 static void test_gradcam_errors(void **state) {
     (void)state;
     uint8_t *file;
@@ -369,6 +387,7 @@ static void test_smoothing(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcam_vs_finite_differences),
+        cmocka_unit_test(test_gradcam_f32_and_mixed_weights),
         cmocka_unit_test(test_gradcam_errors),
         cmocka_unit_test(test_eigencam_scorecam),
         cmocka_unit_test(test_smoothing),

@@ -65,17 +65,22 @@ static long count_stop(void) { g_counting = 0; return g_allocs + g_frees; }
 
 static uint8_t *g_file;
 static size_t g_size;
+/* the same model with f32 weights, and with a mix of f16 and f32 weights */
+static uint8_t *g_f32, *g_mixed;
+static size_t g_f32_size, g_mixed_size;
 
 static int setup(void **state) {
     (void)state;
     tb_build_tiny(42, 32, 32, 6, &g_file, &g_size);
+    tb_build_tiny_weights(42, 32, 32, 6, TB_WEIGHTS_F32, &g_f32, &g_f32_size);
+    tb_build_tiny_weights(42, 32, 32, 6, TB_WEIGHTS_MIXED, &g_mixed, &g_mixed_size);
     /* The process-wide thread pool is created once (first load or this
      * call); its thread creation is not part of any load's count. */
     effcam_set_threads(0);
     fprintf(stderr, "allocation counting covers %s\n", COUNTING_SCOPE);
     return 0;
 }
-static int teardown(void **state) { (void)state; free(g_file); return 0; }
+static int teardown(void **state) { (void)state; free(g_file); free(g_f32); free(g_mixed); return 0; }
 
 static float *input(int h, int w, uint64_t seed) {
     tu_rng r;
@@ -86,11 +91,14 @@ static float *input(int h, int w, uint64_t seed) {
 }
 
 #define CANARY 4096
-static void plan_equals_high_water(int h, int w, const char *tap, unsigned flags) {
-    effcam_spec spec = {.height = h, .width = w, .layer = tap};
+/* predict (and, in Grad-CAM mode, a Grad-CAM at tap) on one model file;
+ * returns the plan's scratch bytes */
+static size_t plan_equals_high_water_of(const uint8_t *file, size_t size, int h, int w, const char *tap, unsigned flags,
+                                        effcam_mode mode) {
+    effcam_spec spec = {.height = h, .width = w, .layer = tap, .mode = mode};
     effcam_plan p;
     effcam_error err;
-    assert_int_equal(effcam_plan_memory(g_file, g_size, &spec, flags, &p, &err), EFFCAM_OK);
+    assert_int_equal(effcam_plan_memory(file, size, &spec, flags, &p, &err), EFFCAM_OK);
     assert_int_equal(p.total_bytes, p.model_bytes + p.workspace_bytes);
     assert_int_equal(p.model_bytes, p.model_tables_bytes + p.weights_bytes);
     assert_int_equal(p.workspace_bytes, p.workspace_tables_bytes + p.activation_bytes + p.scratch_bytes);
@@ -99,24 +107,31 @@ static void plan_equals_high_water(int h, int w, const char *tap, unsigned flags
     effcam_model *m;
     effcam_ctx *ctx;
     count_start();
-    assert_int_equal(effcam_load_memory(g_file, g_size, &spec, flags, arena, p.total_bytes, &m, &ctx, &err), EFFCAM_OK);
+    assert_int_equal(effcam_load_memory(file, size, &spec, flags, arena, p.total_bytes, &m, &ctx, &err), EFFCAM_OK);
     float *x = input(h, w, (uint64_t)h * 1000 + w);
     count_start();
     assert_int_equal(effcam_predict_f32(ctx, x, h, w, 0), EFFCAM_OK);
     assert_int_equal(effcam_predict_f32(ctx, x, h, w, 0), EFFCAM_OK);
+    if (mode == EFFCAM_MODE_GRADCAM) assert_int_equal(effcam_gradcam(ctx, NULL, NULL, NULL, NULL), EFFCAM_OK);
     long n = count_stop();
     assert_int_equal(n, 0);
     size_t ws = 0;
     assert_int_equal(effcam_workspace_bytes(m, &spec, &ws, NULL), EFFCAM_OK);
     assert_int_equal(ws, p.workspace_bytes);
     size_t hw = effcam_workspace_high_water(ctx);
-    if (hw != p.workspace_bytes) fprintf(stderr, "%dx%d tap %s: high water %zu, plan %zu\n", h, w, tap ? tap : "-", hw, p.workspace_bytes);
+    if (hw != p.workspace_bytes)
+        fprintf(stderr, "%dx%d tap %s mode %d: high water %zu, plan %zu\n", h, w, tap ? tap : "-", mode, hw, p.workspace_bytes);
     assert_int_equal(hw, p.workspace_bytes);
     for (size_t i = p.total_bytes; i < p.total_bytes + CANARY; i++)
         if (arena[i] != 0xA5) fail_msg("byte %zu past the %zu-byte plan was written", i, p.total_bytes);
     free(x);
     effcam_free(m);
     free(arena);
+    return p.scratch_bytes;
+}
+
+static void plan_equals_high_water(int h, int w, const char *tap, unsigned flags) {
+    plan_equals_high_water_of(g_file, g_size, h, w, tap, flags, EFFCAM_MODE_PREDICT);
 }
 
 static void test_plan_equals_high_water(void **state) {
@@ -128,6 +143,37 @@ static void test_plan_equals_high_water(void **state) {
             plan_equals_high_water(sizes[s][0], sizes[s][1], taps[t], 0);
             plan_equals_high_water(sizes[s][0], sizes[s][1], taps[t], EFFCAM_LOAD_IN_PLACE);
         }
+}
+
+/* f32 weights are read in place: the plan has no widening scratch for them,
+ * and stays exact (predict and Grad-CAM), for all-f32 and mixed models. */
+static void test_plan_f32_and_mixed_weights(void **state) {
+    (void)state;
+    const int sizes[][2] = {{32, 32}, {37, 53}, {9, 7}, {17, 101}};
+    const char *taps[] = {NULL, "top_conv", "block1", "stem"};
+    for (size_t s = 0; s < 4; s++)
+        for (size_t t = 0; t < 4; t++)
+            for (int mode = 0; mode < 2; mode++) {
+                if (mode == EFFCAM_MODE_GRADCAM && !taps[t]) continue;
+                effcam_mode md = mode ? EFFCAM_MODE_GRADCAM : EFFCAM_MODE_PREDICT;
+                size_t s16 = plan_equals_high_water_of(g_file, g_size, sizes[s][0], sizes[s][1], taps[t], 0, md);
+                size_t s32 = plan_equals_high_water_of(g_f32, g_f32_size, sizes[s][0], sizes[s][1], taps[t], 0, md);
+                size_t smx = plan_equals_high_water_of(g_mixed, g_mixed_size, sizes[s][0], sizes[s][1], taps[t],
+                                                       EFFCAM_LOAD_IN_PLACE, md);
+                plan_equals_high_water_of(g_f32, g_f32_size, sizes[s][0], sizes[s][1], taps[t], EFFCAM_LOAD_IN_PLACE, md);
+                if (s == 0 && t == 0)
+                    fprintf(stderr, "32x32 predict scratch bytes: f16 weights %zu, mixed %zu, f32 %zu\n", s16, smx, s32);
+                assert_true(s32 <= smx && smx <= s16);
+            }
+    /* the scratch peak at 32x32 is the stem conv2d: its widened weights are gone */
+    size_t s16 = plan_equals_high_water_of(g_file, g_size, 32, 32, NULL, 0, EFFCAM_MODE_PREDICT);
+    size_t s32 = plan_equals_high_water_of(g_f32, g_f32_size, 32, 32, NULL, 0, EFFCAM_MODE_PREDICT);
+    assert_true(s32 < s16);
+    /* weights in the model: f32 tensors take twice the bytes */
+    effcam_plan p16, p32;
+    assert_int_equal(effcam_plan_memory(g_file, g_size, NULL, 0, &p16, NULL), EFFCAM_OK);
+    assert_int_equal(effcam_plan_memory(g_f32, g_f32_size, NULL, 0, &p32, NULL), EFFCAM_OK);
+    assert_true(p32.weights_bytes > p16.weights_bytes);
 }
 
 static void test_allocation_counts(void **state) {
@@ -264,6 +310,7 @@ static void test_concurrent_workspaces(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_equals_high_water),
+        cmocka_unit_test(test_plan_f32_and_mixed_weights),
         cmocka_unit_test(test_allocation_counts),
         cmocka_unit_test(test_short_buffer),
         cmocka_unit_test(test_file_and_in_place),

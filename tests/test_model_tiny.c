@@ -18,10 +18,11 @@
 
 static const int k_sizes[][2] = {{32, 32}, {37, 53}, {53, 37}, {9, 7}, {64, 48}, {5, 5}, {101, 3 * 33}};
 
-static void run_case(uint64_t seed, int h, int w, const char *tap) {
+/* weights: TB_WEIGHTS_* (the tiny model's weight dtypes) */
+static void run_case_weights(uint64_t seed, int h, int w, const char *tap, int weights) {
     uint8_t *file;
     size_t size;
-    tb_build_tiny(seed, 32, 32, 6, &file, &size);
+    tb_build_tiny_weights(seed, 32, 32, 6, weights, &file, &size);
     effcam_spec spec = {.height = h, .width = w, .layer = tap};
     effcam_model *m;
     effcam_ctx *ctx;
@@ -40,7 +41,7 @@ static void run_case(uint64_t seed, int h, int w, const char *tap) {
     int th = 0, tw = 0, tc = 0;
     assert_int_equal(ref_model_run(file, h, w, x, ref, tap, tap ? &tref : NULL, &th, &tw, &tc), 0);
     double e = tu_rel_l2(effcam_logits(ctx), ref, 6);
-    if (e > 1e-5) fprintf(stderr, "%dx%d tap %s: logits rel L2 %.3g\n", h, w, tap ? tap : "-", e);
+    if (e > 1e-5) fprintf(stderr, "%dx%d tap %s weights %d: logits rel L2 %.3g\n", h, w, tap ? tap : "-", weights, e);
     assert_true(e <= 1e-5);
     /* probabilities sum to 1 and follow the logits */
     const float *p = effcam_probs(ctx);
@@ -60,13 +61,17 @@ static void run_case(uint64_t seed, int h, int w, const char *tap) {
         assert_int_equal(aw, tw);
         assert_int_equal(ac, tc);
         double te = tu_rel_l2(a, tref, (size_t)th * tw * tc);
-        if (te > 1e-5) fprintf(stderr, "%dx%d tap %s: rel L2 %.3g\n", h, w, tap, te);
+        if (te > 1e-5) fprintf(stderr, "%dx%d tap %s weights %d: rel L2 %.3g\n", h, w, tap, weights, te);
         assert_true(te <= 1e-5);
     }
     free(tref);
     free(x);
     effcam_free(m);
     free(file);
+}
+
+static void run_case(uint64_t seed, int h, int w, const char *tap) {
+    run_case_weights(seed, h, w, tap, TB_WEIGHTS_F16);
 }
 
 static void test_sizes(void **state) {
@@ -81,6 +86,43 @@ static void test_taps(void **state) {
         run_case(11 + t, 32, 32, taps[t]);
         run_case(21 + t, 37, 29, taps[t]);
     }
+}
+
+/* The same model with f32 weights, and with a mix of f16 and f32 weight
+ * tensors, against the interpreter (which reads each tensor's dtype). */
+static void test_f32_and_mixed_weights(void **state) {
+    (void)state;
+    const char *taps[] = {NULL, "stem", "block1", "top_conv", "top_bn", "top", "pool"};
+    for (int weights = TB_WEIGHTS_F32; weights <= TB_WEIGHTS_MIXED; weights++) {
+        for (size_t i = 0; i < sizeof k_sizes / sizeof k_sizes[0]; i++)
+            run_case_weights(31 + i, k_sizes[i][0], k_sizes[i][1], NULL, weights);
+        for (size_t t = 0; t < 7; t++) run_case_weights(41 + t, 37, 29, taps[t], weights);
+    }
+    /* f32 weights are not rounded: the f16 and f32 models differ */
+    uint8_t *f16, *f32;
+    size_t n16, n32;
+    tb_build_tiny_weights(5, 32, 32, 6, TB_WEIGHTS_F16, &f16, &n16);
+    tb_build_tiny_weights(5, 32, 32, 6, TB_WEIGHTS_F32, &f32, &n32);
+    assert_true(n32 > n16);
+    float x[32 * 32 * 3], l16[6], l32[6];
+    tu_rng r;
+    tu_seed(&r, 6);
+    tu_fill(&r, x, sizeof x / sizeof x[0], 0.0f, 255.0f);
+    effcam_model *m;
+    effcam_ctx *ctx;
+    assert_int_equal(effcam_load_memory(f16, n16, NULL, 0, NULL, 0, &m, &ctx, NULL), EFFCAM_OK);
+    assert_int_equal(effcam_predict_f32(ctx, x, 32, 32, 0), EFFCAM_OK);
+    memcpy(l16, effcam_logits(ctx), sizeof l16);
+    effcam_free(m);
+    assert_int_equal(effcam_load_memory(f32, n32, NULL, 0, NULL, 0, &m, &ctx, NULL), EFFCAM_OK);
+    assert_int_equal(effcam_predict_f32(ctx, x, 32, 32, 0), EFFCAM_OK);
+    memcpy(l32, effcam_logits(ctx), sizeof l32);
+    effcam_free(m);
+    double d = tu_rel_l2(l32, l16, 6);
+    fprintf(stderr, "tiny model, f32 vs f16 weights: logits rel L2 %.2e\n", d);
+    assert_true(d > 0 && d < 1e-2);
+    free(f16);
+    free(f32);
 }
 
 static void test_rgb8_matches_f32(void **state) {
@@ -113,6 +155,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_taps),
+        cmocka_unit_test(test_f32_and_mixed_weights),
         cmocka_unit_test(test_rgb8_matches_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* conv2d kernel vs the naive double reference, plus gradient checks.
  * Scratch is malloc'ed at exactly ec_conv2d_*scratch_floats() floats and
  * filled with NaN, outputs are pre-filled with NaN: an overrun trips ASan,
- * a read of unwritten scratch or a missed output element shows up as NaN. */
+ * a read of unwritten scratch or a missed output element shows up as NaN.
+ * Every check runs with fp16 weights and again with fp32 weights (g_wdt). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 
 #define FWD_TOL 1e-5
 #define FD_TOL 1e-3
+
+static int g_wdt = EC_WDT_F16; /* weight dtype of the cases made now */
 
 typedef struct conv_case {
     int h, w, cin, cout, kh, kw, sh, sw;
@@ -49,6 +52,7 @@ static ec_conv_dims make_dims(const conv_case *c) {
     d.h = c->h; d.w = c->w; d.cin = c->cin; d.cout = c->cout;
     d.kh = c->kh; d.kw = c->kw; d.sh = c->sh; d.sw = c->sw;
     d.pt = c->pt; d.pl = c->pl; d.act = c->act;
+    d.wdt = g_wdt;
     d.oh = (c->h + c->pt + c->pb - c->kh) / c->sh + 1;
     d.ow = (c->w + c->pl + c->pr - c->kw) / c->sw + 1;
     return d;
@@ -56,9 +60,9 @@ static ec_conv_dims make_dims(const conv_case *c) {
 
 static void describe(char *buf, size_t n, const conv_case *c, const ec_conv_dims *d) {
     snprintf(buf, n,
-             "in %dx%dx%d -> out %dx%dx%d k %dx%d s %dx%d pad t%d l%d b%d r%d act %d bias %d",
+             "in %dx%dx%d -> out %dx%dx%d k %dx%d s %dx%d pad t%d l%d b%d r%d act %d bias %d weights %s",
              c->h, c->w, c->cin, d->oh, d->ow, c->cout, c->kh, c->kw, c->sh, c->sw,
-             c->pt, c->pl, c->pb, c->pr, c->act, c->bias);
+             c->pt, c->pl, c->pb, c->pr, c->act, c->bias, d->wdt == EC_WDT_F32 ? "f32" : "f16");
 }
 
 /* TF "same": pad_total = max((o-1)*s + k - i, 0), the extra goes bottom/right. */
@@ -90,7 +94,7 @@ typedef struct conv_data {
     ec_conv_dims d;
     size_t n_in, n_out, n_w;
     float *in, *b;
-    uint16_t *w;
+    void *w; /* cd->d.wdt */
 } conv_data;
 
 static void make_data(conv_data *cd, const conv_case *c, uint64_t seed) {
@@ -101,12 +105,10 @@ static void make_data(conv_data *cd, const conv_case *c, uint64_t seed) {
     cd->n_out = (size_t)cd->d.oh * cd->d.ow * c->cout;
     cd->n_w = (size_t)c->cout * c->kh * c->kw * c->cin;
     cd->in = alloc_f(cd->n_in);
-    cd->w = malloc(cd->n_w * sizeof(uint16_t));
-    assert_non_null(cd->w);
     cd->b = c->bias ? alloc_f((size_t)c->cout) : NULL;
     float ws = 1.5f / sqrtf((float)(c->kh * c->kw * c->cin));
     tu_fill(&r, cd->in, cd->n_in, -2.0f, 2.0f);
-    tu_fill_f16(&r, cd->w, cd->n_w, -ws, ws);
+    cd->w = tu_weights(&r, cd->d.wdt, cd->n_w, -ws, ws);
     if (cd->b) tu_fill(&r, cd->b, (size_t)c->cout, -1.0f, 1.0f);
 }
 
@@ -346,8 +348,10 @@ static void test_multi_tile(void **state) {
     /* this shape must be split into several tiles, or the test is moot */
     assert_true(t >= 1 && t < d.oh);
     assert_true((size_t)t * d.ow * 216 * sizeof(float) <= EC_CONV_TILE_BYTES);
-    /* scratch = widened weights + one im2col tile */
-    assert_int_equal(ec_conv2d_scratch_floats(&d), (size_t)16 * 216 + (size_t)t * d.ow * 216);
+    /* scratch = widened weights (fp16 only) + one im2col tile */
+    size_t wf = g_wdt == EC_WDT_F32 ? 0 : (size_t)16 * 216;
+    assert_int_equal(ec_conv2d_scratch_floats(&d), wf + (size_t)t * d.ow * 216);
+    assert_int_equal(ec_conv2d_backward_scratch_floats(&d), wf + (size_t)t * d.ow * 216);
     check_forward(&c, 77);
     /* a stride-2 shape with several tiles */
     conv_case c2 = same_case(96, 80, 24, 8, 5, 5, 2, 2, ECW_ACT_RELU);
@@ -416,6 +420,22 @@ static void test_ref_depthwise_consistent(void **state) {
     }
 }
 
+/* The same checks with fp32 weights, used in place (no widening scratch). */
+static void test_f32_weights(void **state) {
+    g_wdt = EC_WDT_F32;
+    conv_case c = {6, 7, 16, 24, 1, 1, 1, 1, 0, 0, 0, 0, ECW_ACT_SILU, 0}; /* direct */
+    ec_conv_dims d = make_dims(&c);
+    assert_int_equal(ec_conv2d_scratch_floats(&d), 0);
+    assert_int_equal(ec_conv2d_backward_scratch_floats(&d), 0);
+    test_forward_fixed(state);
+    test_forward_every_act(state);
+    test_forward_random(state);
+    test_multi_tile(state);
+    test_backward_fixed(state);
+    test_backward_random(state);
+    g_wdt = EC_WDT_F16;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_fixed),
@@ -425,6 +445,7 @@ int main(void) {
         cmocka_unit_test(test_backward_fixed),
         cmocka_unit_test(test_backward_random),
         cmocka_unit_test(test_ref_depthwise_consistent),
+        cmocka_unit_test(test_f32_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

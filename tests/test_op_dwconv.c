@@ -1,6 +1,7 @@
 /* Depthwise convolution: forward vs the naive double reference on many
  * shapes / paddings / activations, and the backward kernel vs central finite
- * differences of the real forward kernel (plus an exact adjoint identity). */
+ * differences of the real forward kernel (plus an exact adjoint identity).
+ * Every check runs with fp16 weights and again with fp32 weights (g_wdt). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 #include "test_util.h"
 
 enum { PAD_SAME = 0, PAD_VALID, PAD_SYM, PAD_RANDOM, PAD_MODES };
+
+static int g_wdt = EC_WDT_F16; /* weight dtype of the cases made now */
 
 /* Fills the spatial part of d along one axis; returns 0 if impossible. */
 static int axis(int n, int k, int s, int mode, tu_rng *r, int *pad, int *on) {
@@ -56,6 +59,7 @@ static int make_dims(ec_conv_dims *d, int h, int w, int c, int kh, int kw, int s
     memset(d, 0, sizeof *d);
     d->h = h; d->w = w; d->cin = d->cout = c;
     d->kh = kh; d->kw = kw; d->sh = sh; d->sw = sw; d->act = act;
+    d->wdt = g_wdt;
     return axis(h, kh, sh, mode, r, &d->pt, &d->oh) && axis(w, kw, sw, mode, r, &d->pl, &d->ow);
 }
 
@@ -75,15 +79,13 @@ static void forward_case(const ec_conv_dims *d, tu_rng *r, int with_bias) {
     const size_t nout = (size_t)d->oh * d->ow * d->cout;
     const size_t nw = (size_t)d->kh * d->kw * d->cin;
     float *x = falloc(nin), *b = falloc((size_t)d->cout);
-    uint16_t *w = malloc(nw * sizeof(uint16_t));
-    assert_non_null(w);
     tu_fill(r, x, nin, -2.0f, 2.0f);
-    tu_fill_f16(r, w, nw, -1.0f, 1.0f);
+    void *w = tu_weights(r, d->wdt, nw, -1.0f, 1.0f);
     tu_fill(r, b, (size_t)d->cout, -0.5f, 0.5f);
     const float *bias = with_bias ? b : NULL;
 
     size_t ns = ec_dwconv_scratch_floats(d);
-    assert_true(ns == nw);
+    assert_true(ns == (d->wdt == EC_WDT_F32 ? 0 : nw));
     float *scratch = falloc(ns);
     float *out = falloc(nout), *pre = falloc(nout), *out2 = falloc(nout);
     float *rout = falloc(nout), *rpre = falloc(nout);
@@ -99,9 +101,9 @@ static void forward_case(const ec_conv_dims *d, tu_rng *r, int with_bias) {
     double e_same = tu_max_abs_diff(out2, out, nout);
     if (!(e_out <= 1e-5 && e_pre <= 1e-5 && e_same == 0.0))
         print_message("dwconv fwd h=%d w=%d c=%d k=%dx%d s=%dx%d pad=%d,%d out=%dx%d act=%d "
-                      "bias=%d: out %.3g pre %.3g noprea %.3g\n",
+                      "bias=%d wdt=%d: out %.3g pre %.3g noprea %.3g\n",
                       d->h, d->w, d->cin, d->kh, d->kw, d->sh, d->sw, d->pt, d->pl,
-                      d->oh, d->ow, d->act, with_bias, e_out, e_pre, e_same);
+                      d->oh, d->ow, d->act, with_bias, d->wdt, e_out, e_pre, e_same);
     assert_true(e_out <= 1e-5);
     assert_true(e_pre <= 1e-5);
     assert_true(e_same == 0.0);
@@ -195,11 +197,9 @@ static void adjoint_case(const ec_conv_dims *d0, tu_rng *r) {
     const size_t nout = (size_t)d.oh * d.ow * d.cout;
     const size_t nw = (size_t)d.kh * d.kw * d.cin;
     float *x = falloc(nin), *dy = falloc(nout), *y = falloc(nout), *dx = falloc(nin);
-    uint16_t *w = malloc(nw * sizeof(uint16_t));
-    assert_non_null(w);
     tu_fill(r, x, nin, -1.0f, 1.0f);
     tu_fill(r, dy, nout, -1.0f, 1.0f);
-    tu_fill_f16(r, w, nw, -1.0f, 1.0f);
+    void *w = tu_weights(r, d.wdt, nw, -1.0f, 1.0f);
     float *s1 = falloc(ec_dwconv_scratch_floats(&d));
     size_t nb = ec_dwconv_backward_scratch_floats(&d);
     float *s2 = falloc(nb);
@@ -249,12 +249,10 @@ static void fd_case(const ec_conv_dims *d, tu_rng *r, size_t max_checks) {
     const size_t nw = (size_t)d->kh * d->kw * d->cin;
     float *x = falloc(nin), *b = falloc((size_t)d->cout), *rr = falloc(nout);
     float *y = falloc(nout), *pre = falloc(nout), *dpre = falloc(nout), *dx = falloc(nin);
-    uint16_t *w = malloc(nw * sizeof(uint16_t));
-    assert_non_null(w);
     tu_fill(r, x, nin, -1.0f, 1.0f);
     tu_fill(r, b, (size_t)d->cout, -0.3f, 0.3f);
     tu_fill(r, rr, nout, -1.0f, 1.0f);
-    tu_fill_f16(r, w, nw, -1.0f, 1.0f);
+    void *w = tu_weights(r, d->wdt, nw, -1.0f, 1.0f);
     float *sf = falloc(ec_dwconv_scratch_floats(d));
     float *sb = falloc(ec_dwconv_backward_scratch_floats(d));
 
@@ -284,8 +282,8 @@ static void fd_case(const ec_conv_dims *d, tu_rng *r, size_t max_checks) {
     }
     double e = tu_rel_l2(ga, gf, nchk);
     if (!(e <= 2e-3))
-        print_message("dwconv FD h=%d w=%d c=%d k=%dx%d s=%dx%d pad=%d,%d act=%d: %.3g\n", d->h,
-                      d->w, d->cin, d->kh, d->kw, d->sh, d->sw, d->pt, d->pl, d->act, e);
+        print_message("dwconv FD h=%d w=%d c=%d k=%dx%d s=%dx%d pad=%d,%d act=%d wdt=%d: %.3g\n", d->h,
+                      d->w, d->cin, d->kh, d->kw, d->sh, d->sw, d->pt, d->pl, d->act, d->wdt, e);
     assert_true(e <= 2e-3);
     for (size_t i = 0; i < nin; i++) assert_true(isfinite(dx[i]));
     free(x); free(b); free(rr); free(y); free(pre); free(dpre); free(dx); free(w);
@@ -317,6 +315,18 @@ static void test_backward_fd(void **state) {
     assert_true(n > 100);
 }
 
+/* The same checks with fp32 weights, used in place (no scratch). */
+static void test_f32_weights(void **state) {
+    g_wdt = EC_WDT_F32;
+    test_forward_grid(state);
+    test_forward_large(state);
+    test_forward_every_act(state);
+    test_forward_random(state);
+    test_backward_adjoint(state);
+    test_backward_fd(state);
+    g_wdt = EC_WDT_F16;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_grid),
@@ -325,6 +335,7 @@ int main(void) {
         cmocka_unit_test(test_forward_random),
         cmocka_unit_test(test_backward_adjoint),
         cmocka_unit_test(test_backward_fd),
+        cmocka_unit_test(test_f32_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

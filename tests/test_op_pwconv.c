@@ -1,6 +1,7 @@
 /* pwconv / dense kernel vs the naive double reference, plus gradient checks.
  * Scratch is malloc'ed at exactly ec_pwconv_*scratch_floats() floats and
- * filled with NaN; outputs are pre-filled with NaN. */
+ * filled with NaN; outputs are pre-filled with NaN. Every check runs with
+ * fp16 weights and again with fp32 weights (g_wdt). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 
 #define FWD_TOL 1e-5
 #define FD_TOL 1e-3
+
+static int g_wdt = EC_WDT_F16; /* weight dtype of the cases made now */
 
 static void fill_nan(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = NAN;
@@ -39,24 +42,22 @@ typedef struct pw_data {
     ec_pw_dims d;
     size_t n_in, n_out, n_w;
     float *in, *b;
-    uint16_t *w;
+    void *w; /* p->d.wdt */
 } pw_data;
 
 static void make_data(pw_data *p, int m, int cin, int cout, int act, int bias, uint64_t seed) {
     tu_rng r;
     tu_seed(&r, seed);
     memset(&p->d, 0, sizeof p->d);
-    p->d.m = m; p->d.cin = cin; p->d.cout = cout; p->d.act = act;
+    p->d.m = m; p->d.cin = cin; p->d.cout = cout; p->d.act = act; p->d.wdt = g_wdt;
     p->n_in = (size_t)m * cin;
     p->n_out = (size_t)m * cout;
     p->n_w = (size_t)cout * cin;
     p->in = alloc_f(p->n_in);
-    p->w = malloc(p->n_w * sizeof(uint16_t));
-    assert_non_null(p->w);
     p->b = bias ? alloc_f((size_t)cout) : NULL;
     float ws = 1.5f / sqrtf((float)cin);
     tu_fill(&r, p->in, p->n_in, -2.0f, 2.0f);
-    tu_fill_f16(&r, p->w, p->n_w, -ws, ws);
+    p->w = tu_weights(&r, g_wdt, p->n_w, -ws, ws);
     if (p->b) tu_fill(&r, p->b, (size_t)cout, -1.0f, 1.0f);
 }
 
@@ -77,7 +78,7 @@ static void run_forward(const pw_data *p, const float *in, float *out, float *pr
 static void check_forward(int m, int cin, int cout, int act, int bias, uint64_t seed) {
     pw_data p;
     make_data(&p, m, cin, cout, act, bias, seed);
-    assert_int_equal(ec_pwconv_scratch_floats(&p.d), (size_t)cin * cout);
+    assert_int_equal(ec_pwconv_scratch_floats(&p.d), g_wdt == EC_WDT_F32 ? 0 : (size_t)cin * cout);
     float *out = alloc_f(p.n_out), *pre = alloc_f(p.n_out), *out2 = alloc_f(p.n_out);
     float *rout = alloc_f(p.n_out), *rpre = alloc_f(p.n_out);
     fill_nan(out, p.n_out);
@@ -91,9 +92,9 @@ static void check_forward(int m, int cin, int cout, int act, int bias, uint64_t 
     int same = memcmp(out, out2, p.n_out * sizeof(float)) == 0;
     if (!all_finite(out, p.n_out) || !all_finite(pre, p.n_out) ||
         !(e_out <= FWD_TOL) || !(e_pre <= FWD_TOL) || !same) {
-        print_error("pwconv forward m %d cin %d cout %d act %d bias %d: rel_l2 out %.3g "
+        print_error("pwconv forward m %d cin %d cout %d act %d bias %d wdt %d: rel_l2 out %.3g "
                     "pre %.3g, preact-NULL run %s\n",
-                    m, cin, cout, act, bias, e_out, e_pre, same ? "same" : "differs");
+                    m, cin, cout, act, bias, g_wdt, e_out, e_pre, same ? "same" : "differs");
         fail();
     }
     free(out); free(pre); free(out2); free(rout); free(rpre);
@@ -110,7 +111,7 @@ static void check_backward(int m, int cin, int cout, uint64_t seed, int n_sample
     float *din = alloc_f(p.n_in), *rdin = alloc_f(p.n_in);
     fill_nan(din, p.n_in);
     size_t ns = ec_pwconv_backward_scratch_floats(&p.d);
-    assert_int_equal(ns, (size_t)cin * cout);
+    assert_int_equal(ns, g_wdt == EC_WDT_F32 ? 0 : (size_t)cin * cout);
     float *scratch = alloc_f(ns);
     fill_nan(scratch, ns);
     ec_pwconv_backward(din, dpre, p.w, &p.d, scratch);
@@ -118,7 +119,7 @@ static void check_backward(int m, int cin, int cout, uint64_t seed, int n_sample
     ref_pwconv_backward(rdin, dpre, p.w, &p.d);
     double e = tu_rel_l2(din, rdin, p.n_in);
     if (!all_finite(din, p.n_in) || !(e <= FWD_TOL)) {
-        print_error("pwconv backward m %d cin %d cout %d: rel_l2 %.3g\n", m, cin, cout, e);
+        print_error("pwconv backward m %d cin %d cout %d wdt %d: rel_l2 %.3g\n", m, cin, cout, g_wdt, e);
         fail();
     }
 
@@ -203,12 +204,23 @@ static void test_backward(void **state) {
     }
 }
 
+/* The same checks with fp32 weights, used in place (no scratch). */
+static void test_f32_weights(void **state) {
+    g_wdt = EC_WDT_F32;
+    test_forward_shapes(state);
+    test_forward_every_act(state);
+    test_forward_random(state);
+    test_backward(state);
+    g_wdt = EC_WDT_F16;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_shapes),
         cmocka_unit_test(test_forward_every_act),
         cmocka_unit_test(test_forward_random),
         cmocka_unit_test(test_backward),
+        cmocka_unit_test(test_f32_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

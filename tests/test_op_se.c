@@ -1,6 +1,8 @@
 /* Squeeze-and-excitation: forward (out and every saved section) vs the naive
  * double reference, and the backward kernel vs central finite differences
- * of the real forward kernel, including the pooled branch on its own. */
+ * of the real forward kernel, including the pooled branch on its own.
+ * Every check runs with fp16 weights, again with fp32 weights, and with one
+ * of W1 / W2 in each dtype (g_wdt1, g_wdt2). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,11 +24,7 @@ static float *falloc(size_t n) {
     assert_non_null(p);
     return p;
 }
-static uint16_t *halloc(size_t n) {
-    uint16_t *p = malloc((n ? n : 1) * sizeof(uint16_t));
-    assert_non_null(p);
-    return p;
-}
+static int g_wdt1 = EC_WDT_F16, g_wdt2 = EC_WDT_F16; /* W1 / W2 dtypes of the cases made now */
 static void nan_fill(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = NAN;
 }
@@ -35,26 +33,25 @@ typedef struct se_data {
     ec_se_dims d;
     size_t n; /* h*w*c */
     float *x, *b1, *b2;
-    uint16_t *w1, *w2;
+    void *w1, *w2; /* d.wdt1, d.wdt2 */
 } se_data;
 
 /* x[p, ch] = base[ch] + noise, so the pooled mean is not ~0 */
 static void se_make(se_data *t, int h, int w, int c, int m, int act, int gate, tu_rng *r) {
     memset(t, 0, sizeof *t);
     t->d.h = h; t->d.w = w; t->d.c = c; t->d.cmid = m; t->d.act = act; t->d.gate = gate;
+    t->d.wdt1 = g_wdt1; t->d.wdt2 = g_wdt2;
     t->n = (size_t)h * w * c;
     t->x = falloc(t->n);
     float *base = falloc((size_t)c);
     tu_fill(r, base, (size_t)c, -2.0f, 2.0f);
     for (size_t i = 0; i < t->n; i++) t->x[i] = base[i % (size_t)c] + tu_uniform(r, -1.0f, 1.0f);
     free(base);
-    t->w1 = halloc((size_t)m * c);
-    t->w2 = halloc((size_t)c * m);
     t->b1 = falloc((size_t)m);
     t->b2 = falloc((size_t)c);
     float s1 = 2.0f / sqrtf((float)c), s2 = 2.0f / sqrtf((float)m);
-    tu_fill_f16(r, t->w1, (size_t)m * c, -s1, s1);
-    tu_fill_f16(r, t->w2, (size_t)c * m, -s2, s2);
+    t->w1 = tu_weights(r, g_wdt1, (size_t)m * c, -s1, s1);
+    t->w2 = tu_weights(r, g_wdt2, (size_t)c * m, -s2, s2);
     tu_fill(r, t->b1, (size_t)m, -0.5f, 0.5f);
     tu_fill(r, t->b2, (size_t)c, -0.5f, 0.5f);
 }
@@ -89,9 +86,9 @@ static void forward_case(se_data *t, int with_bias) {
     int ok = e_out <= 1e-5 && e_s <= 1e-5 && e_z <= 1e-5 && e_gp <= 1e-5 && e_g <= 1e-5 &&
              e_nos == 0.0 && e_inp == 0.0;
     if (!ok)
-        print_message("se fwd h=%d w=%d c=%d m=%d act=%d gate=%d bias=%d: out %.3g s %.3g zpre %.3g "
+        print_message("se fwd h=%d w=%d c=%d m=%d act=%d gate=%d bias=%d wdt=%d/%d: out %.3g s %.3g zpre %.3g "
                       "gpre %.3g g %.3g nosave %.3g inplace %.3g\n",
-                      d->h, d->w, c, m, d->act, d->gate, with_bias, e_out, e_s, e_z, e_gp, e_g,
+                      d->h, d->w, c, m, d->act, d->gate, with_bias, d->wdt1, d->wdt2, e_out, e_s, e_z, e_gp, e_g,
                       e_nos, e_inp);
     assert_true(ok);
     free(scratch); free(saved); free(rsaved); free(out); free(out2); free(rout); free(inpl);
@@ -160,11 +157,11 @@ static double kink_dist(int act, double v) {
     }
 }
 
-static double row_abs_max(const uint16_t *w, int rows, int cols) {
+static double row_abs_max(const void *w, int wdt, int rows, int cols) {
     double best = 0;
     for (int i = 0; i < rows; i++) {
         double s = 0;
-        for (int j = 0; j < cols; j++) s += fabs(ec_f16_to_f32(w[(size_t)i * cols + j]));
+        for (int j = 0; j < cols; j++) s += fabs(tu_weight(w, wdt, (size_t)i * cols + j));
         if (s > best) best = s;
     }
     return best;
@@ -194,7 +191,7 @@ static void fd_case(int h, int w, int c, int m, int act, int gate, tu_rng *r) {
         ec_se_forward(y, t.x, t.w1, t.b1, t.w2, t.b2, &t.d, scratch, saved);
         free(y);
         /* Keep every pre-activation further from a kink than one FD step can move it. */
-        double a1 = row_abs_max(t.w1, m, c), a2 = row_abs_max(t.w2, c, m);
+        double a1 = row_abs_max(t.w1, t.d.wdt1, m, c), a2 = row_abs_max(t.w2, t.d.wdt2, c, m);
         double mz = 2.0 * eps * a1 / hw + 1e-3, mg = 2.0 * 1.5 * mz * a2 + 1e-3;
         int ok = 1, zlive = 0, glive = 0;
         for (int j = 0; j < m; j++) {
@@ -242,8 +239,8 @@ static void fd_case(int h, int w, int c, int m, int act, int gate, tu_rng *r) {
     for (size_t i = 0; i < t.n; i++) { pn += (double)pf[i] * pf[i]; dn += (double)gf[i] * gf[i]; }
     const int live = 1;
     if (getenv("EFFCAM_VERBOSE") || !(e <= 2e-3 && ep <= 2e-2) || (live && !(pn > 1e-6 * dn)))
-        print_message("se FD h=%d w=%d c=%d m=%d act=%d gate=%d: total %.3g pooled %.3g "
-                      "(pooled/total energy %.3g)\n", h, w, c, m, act, gate, e, ep, pn / dn);
+        print_message("se FD h=%d w=%d c=%d m=%d act=%d gate=%d wdt=%d/%d: total %.3g pooled %.3g "
+                      "(pooled/total energy %.3g)\n", h, w, c, m, act, gate, d->wdt1, d->wdt2, e, ep, pn / dn);
     assert_true(e <= 2e-3);
     assert_true(ep <= 2e-2);
     if (live) assert_true(pn > 1e-6 * dn);
@@ -288,6 +285,32 @@ static void test_backward_inplace(void **state) {
     free(saved); free(y); free(sf); free(sb); free(rr); free(din); free(din2); se_free(&t);
 }
 
+/* The same checks with fp32 weights (read in place: the scratch has no
+ * row buffer), then with W1 and W2 of different dtypes. */
+static void test_f32_weights(void **state) {
+    const ec_se_dims d = {7, 5, 24, 6, ECW_ACT_SILU, ECW_ACT_SIGMOID, EC_WDT_F32, EC_WDT_F32};
+    assert_int_equal(ec_se_scratch_floats(&d), 4 * 24 + 2 * 6);
+    assert_int_equal(ec_se_backward_scratch_floats(&d), 2 * 24 + 6);
+    static const int mixes[3][2] = {{EC_WDT_F32, EC_WDT_F32}, {EC_WDT_F32, EC_WDT_F16}, {EC_WDT_F16, EC_WDT_F32}};
+    for (int k = 0; k < 3; k++) {
+        g_wdt1 = mixes[k][0];
+        g_wdt2 = mixes[k][1];
+        ec_se_dims e = d;
+        e.wdt1 = g_wdt1; e.wdt2 = g_wdt2;
+        size_t row = k == 0 ? 0 : k == 1 ? 6 : 24; /* the fp16 matrix's row */
+        assert_int_equal(ec_se_scratch_floats(&e), 4 * 24 + 2 * 6 + row);
+        assert_int_equal(ec_se_backward_scratch_floats(&e), 2 * 24 + 6 + row);
+        if (k == 0) {
+            test_forward_shapes(state);
+            test_forward_every_act(state);
+        }
+        test_forward_random(state);
+        test_backward_fd(state);
+        test_backward_inplace(state);
+    }
+    g_wdt1 = g_wdt2 = EC_WDT_F16;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_shapes),
@@ -295,6 +318,7 @@ int main(void) {
         cmocka_unit_test(test_forward_random),
         cmocka_unit_test(test_backward_fd),
         cmocka_unit_test(test_backward_inplace),
+        cmocka_unit_test(test_f32_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

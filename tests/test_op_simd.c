@@ -161,23 +161,22 @@ static void compare(const float *a, const float *b, size_t n, const char *what) 
         if (!close_rel(a[i], b[i], 1e-5f, 1e-5f)) fail_msg("%s: element %zu: %.9g (3 threads) vs %.9g (1 thread)", what, i, a[i], b[i]);
 }
 
-static void test_parallel_kernels(void **state) {
-    (void)state;
+/* wdt: the weights' dtype (EC_WDT_*): the kernels split fp16 widening and
+ * in-place fp32 weights differently over the threads. */
+static void parallel_kernels(int wdt) {
     tu_rng r;
     tu_seed(&r, 4);
     const size_t BIG = 1u << 22;
     float *in = malloc(BIG * 4), *o[2], *p[2], *sc = malloc(BIG * 4), *bias = malloc(4096 * 4);
-    uint16_t *w = malloc(BIG * 2), *w2 = malloc(BIG * 2);
     for (int k = 0; k < 2; k++) { o[k] = malloc(BIG * 4); p[k] = malloc(BIG * 4); }
     tu_fill(&r, in, BIG, -2, 2);
     tu_fill(&r, bias, 4096, -1, 1);
-    tu_fill_f16(&r, w, BIG, -0.2f, 0.2f);
-    tu_fill_f16(&r, w2, BIG, -0.2f, 0.2f);
+    void *w = tu_weights(&r, wdt, BIG, -0.2f, 0.2f), *w2 = tu_weights(&r, wdt, BIG, -0.2f, 0.2f);
     const int threads[2] = {3, 1};
     /* pwconv: many rows, few rows, dense */
     const int pw[][3] = {{3001, 24, 72}, {49, 200, 333}, {1, 1280, 1000}, {7, 5, 3}, {300, 17, 9}};
     for (size_t q = 0; q < sizeof pw / sizeof pw[0]; q++) {
-        ec_pw_dims d = {pw[q][0], pw[q][1], pw[q][2], ECW_ACT_SILU};
+        ec_pw_dims d = {pw[q][0], pw[q][1], pw[q][2], ECW_ACT_SILU, wdt};
         for (int k = 0; k < 2; k++) {
             effcam_set_threads(threads[k]);
             ec_pwconv_forward(o[k], in, w, bias, &d, sc, p[k]);
@@ -196,6 +195,7 @@ static void test_parallel_kernels(void **state) {
         ec_conv_dims d;
         fill_dims(&d, cv[q][0], cv[q][1], cv[q][2], cv[q][4], cv[q][5], ECW_ACT_HSWISH);
         d.cout = cv[q][3];
+        d.wdt = wdt;
         for (int k = 0; k < 2; k++) {
             effcam_set_threads(threads[k]);
             ec_conv2d_forward(o[k], in, w, bias, &d, sc, p[k]);
@@ -215,7 +215,7 @@ static void test_parallel_kernels(void **state) {
         compare(o[0], o[1], (size_t)d.h * d.w * d.cin, "dwconv backward");
     }
     /* SE forward / backward, add */
-    ec_se_dims sd = {23, 19, 72, 18, ECW_ACT_SILU, ECW_ACT_SIGMOID};
+    ec_se_dims sd = {23, 19, 72, 18, ECW_ACT_SILU, ECW_ACT_SIGMOID, wdt, wdt};
     size_t nse = (size_t)sd.h * sd.w * sd.c;
     float *saved[2] = {malloc(ec_se_saved_floats(&sd) * 4), malloc(ec_se_saved_floats(&sd) * 4)};
     for (int k = 0; k < 2; k++) {
@@ -237,6 +237,12 @@ static void test_parallel_kernels(void **state) {
     free(saved[0]); free(saved[1]);
     for (int k = 0; k < 2; k++) { free(o[k]); free(p[k]); }
     free(in); free(sc); free(bias); free(w); free(w2);
+}
+
+static void test_parallel_kernels(void **state) {
+    (void)state;
+    parallel_kernels(EC_WDT_F16);
+    parallel_kernels(EC_WDT_F32);
 }
 
 int main(void) {

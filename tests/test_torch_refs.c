@@ -9,7 +9,10 @@
  *    that from float64 (measured per map by gen_refs.py: MobileNetV2's
  *    ReLU6 kinks make early-layer gradients ill-conditioned), within 5x
  *    (raw) / 8x (normalised) of PyTorch's own float32 error;
- *  - ISIC photos vs the original fp32 weights: same top-1, max |dprob| <= 5e-3.
+ *  - ISIC photos vs the original fp32 weights: same top-1, max |dprob| <= 5e-3;
+ *  - a model exported with fp32 weights ("weights": "f32") is compared with
+ *    PyTorch holding the same fp32 weights as above, and its logits also
+ *    with the original, unfolded fp32 model (rel L2 <= 1e-4).
  * Manifests: the committed fixture (tests/fixtures) always; the generated
  * references ($EFFCAM_REFS_DIR/manifest.json) when present — required when
  * EFFCAM_REQUIRE_REFS=1 (tools/test.sh sets it). */
@@ -50,6 +53,8 @@ static void check_manifest(const char *dir, const char *manifest) {
         char ecw[2048];
         snprintf(ecw, sizeof ecw, "%s/%s", dir, json_str(json_get(M, "ecw")));
         int ncls = (int)json_num(json_get(M, "classes"));
+        const char *wdt = json_str(json_get(M, "weights"));
+        const int f32w = wdt && !strcmp(wdt, "f32");
         const jn *cases = json_get(M, "cases");
         for (int ci = 0; ci < json_len(cases); ci++) {
             const jn *C = json_at(cases, ci);
@@ -124,6 +129,19 @@ static void check_manifest(const char *dir, const char *manifest) {
                 free(php);
                 free(x); free(lg); free(pr);
                 continue;
+            }
+            if (f32w) { /* no fp16 rounding: the original model itself */
+                float *l32 = case_file(dir, C, "logits32", (size_t)ncls);
+                CHECK(l32 != NULL, "%s %s: logits32 missing", name, id);
+                if (l32) {
+                    double e = tu_rel_l2(lg, l32, (size_t)ncls);
+                    int same = rc_argmax(lg, ncls) == rc_argmax(l32, ncls);
+                    fprintf(stderr, "%-22s %-10s fp32 weights: logits vs the original PyTorch model (BN unfolded): "
+                            "rel L2 %.2e, top-1 %s (below: PyTorch with the same fp32 weights)\n",
+                            name, id, e, same ? "same" : "DIFFERENT");
+                    CHECK(e <= 1e-4 && same, "%s %s: logits vs the original model", name, id);
+                    free(l32);
+                }
             }
             float *l16 = case_file(dir, C, "logits16", (size_t)ncls);
             CHECK(l16 != NULL, "%s %s: logits16 missing", name, id);

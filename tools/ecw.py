@@ -34,17 +34,23 @@ class EcwWriter:
     """Build a model op by op. Op i writes value i+1; value 0 is the input.
 
     Weight layouts (NHWC engine):
-      conv2d  w f16 [cout, kh, kw, cin]   b f32 [cout]
-      dwconv  w f16 [kh, kw, c]           b f32 [c]
-      pwconv  w f16 [cout, cin]           b f32 [cout]
-      dense   w f16 [cout, cin]           b f32 [cout]
-      se      w1 f16 [cmid, c] b1 f32 [cmid] w2 f16 [c, cmid] b2 f32 [c]
+      conv2d  w [cout, kh, kw, cin]   b f32 [cout]
+      dwconv  w [kh, kw, c]           b f32 [c]
+      pwconv  w [cout, cin]           b f32 [cout]
+      dense   w [cout, cin]           b f32 [cout]
+      se      w1 [cmid, c] b1 f32 [cmid] w2 [c, cmid] b2 f32 [c]
+    Weights (w, w1, w2) are written as `wdtype` ("f16", the default, or
+    "f32": the values as given, no rounding); a wrapper's wdtype= argument
+    overrides it for one op. Biases are always f32.
     """
 
     def __init__(self, name="", input_hw=(224, 224), pre_mul=(1, 1, 1),
                  pre_add=(0, 0, 0), channel_order=0, resize_policy="stretch",
                  resize_filter="bilinear", crop=(1, 1), source="unknown",
-                 head_softmax=False):
+                 head_softmax=False, wdtype="f16"):
+        if wdtype not in ("f16", "f32"):
+            raise ValueError("weight dtype must be 'f16' or 'f32', not %r" % (wdtype,))
+        self.wdtype = wdtype
         self.name = name
         self.input_hw = tuple(int(v) for v in input_hw)
         self.pre_mul = [float(v) for v in pre_mul]
@@ -81,6 +87,8 @@ class EcwWriter:
 
     # -- tensors -----------------------------------------------------------
     def tensor(self, arr, dtype="f16", name=None):
+        if dtype not in ("f16", "f32"):
+            raise ValueError("tensor dtype must be 'f16' or 'f32', not %r" % (dtype,))
         a = np.asarray(arr)
         if a.ndim < 1 or a.ndim > 4:
             raise ValueError("tensor rank must be 1..4")
@@ -116,32 +124,36 @@ class EcwWriter:
         return v
 
     # convenience wrappers: w / b are float numpy arrays in engine layout
+    def weight(self, w, wdtype=None):
+        """A weight tensor in the writer's (or the given) weight dtype."""
+        return self.tensor(w, wdtype or self.wdtype)
+
     def conv2d(self, x, w, b, stride=1, pad=(0, 0, 0, 0), pad_same=False,
-               act="none", name=None):
+               act="none", name=None, wdtype=None):
         cout, kh, kw, cin = w.shape
         st = stride if isinstance(stride, tuple) else (stride, stride)
         return self.op("conv2d", x, act=act, k=(kh, kw), s=st, pad=pad,
                        pad_same=pad_same, cin=cin, cout=cout,
-                       tensors=(self.tensor(w), self._bias(b, cout)), name=name)
+                       tensors=(self.weight(w, wdtype), self._bias(b, cout)), name=name)
 
     def dwconv(self, x, w, b, stride=1, pad=(0, 0, 0, 0), pad_same=False,
-               act="none", name=None):
+               act="none", name=None, wdtype=None):
         kh, kw, c = w.shape
         st = stride if isinstance(stride, tuple) else (stride, stride)
         return self.op("dwconv", x, act=act, k=(kh, kw), s=st, pad=pad,
                        pad_same=pad_same, cin=c, cout=c,
-                       tensors=(self.tensor(w), self._bias(b, c)), name=name)
+                       tensors=(self.weight(w, wdtype), self._bias(b, c)), name=name)
 
-    def pwconv(self, x, w, b, act="none", name=None):
+    def pwconv(self, x, w, b, act="none", name=None, wdtype=None):
         cout, cin = w.shape
         return self.op("pwconv", x, act=act, cin=cin, cout=cout,
-                       tensors=(self.tensor(w), self._bias(b, cout)), name=name)
+                       tensors=(self.weight(w, wdtype), self._bias(b, cout)), name=name)
 
-    def se(self, x, w1, b1, w2, b2, act="silu", gate="sigmoid", name=None):
+    def se(self, x, w1, b1, w2, b2, act="silu", gate="sigmoid", name=None, wdtype=None):
         cmid, c = w1.shape
         return self.op("se", x, act=act, act2=gate, cin=c, cout=c, cmid=cmid,
-                       tensors=(self.tensor(w1), self.tensor(b1, "f32"),
-                                self.tensor(w2), self.tensor(b2, "f32")),
+                       tensors=(self.weight(w1, wdtype), self.tensor(b1, "f32"),
+                                self.weight(w2, wdtype), self.tensor(b2, "f32")),
                        name=name)
 
     def add(self, a, b, act="none", name=None):
@@ -152,10 +164,10 @@ class EcwWriter:
         c = self.channels[x]
         return self.op("gap", x, cin=c, cout=c, name=name)
 
-    def dense(self, x, w, b, act="none", name=None):
+    def dense(self, x, w, b, act="none", name=None, wdtype=None):
         cout, cin = w.shape
         return self.op("dense", x, act=act, cin=cin, cout=cout,
-                       tensors=(self.tensor(w), self._bias(b, cout)), name=name)
+                       tensors=(self.weight(w, wdtype), self._bias(b, cout)), name=name)
 
     def act(self, x, act, name=None):
         c = self.channels[x]

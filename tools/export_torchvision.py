@@ -7,18 +7,20 @@ batch-norm statistics so activations and logits depend on the input.
 
     build_model(arch, num_classes=1000, seed=0)
     calibrate(model, images=None, seed=0)
-    export_model(model, out_path, name, input_hw, labels=None, ...)
+    export_model(model, out_path, name, input_hw, labels=None, ..., wdtype="f16")
     folded_model(model, fp16=True)      # = folded_fp16_model(model)
     folded_fp16_model(model)
 
 The .ecw holds, per conv+BN(+act), one op whose weights are the BN-folded
-weights (folded in float64, rounded once to fp16) and a fp32 bias. Exactly
-the same numbers are put into `folded_fp16_model(model)`, the PyTorch
-reference for the engine.
+weights (folded in float64, rounded once to fp16, or with wdtype="f32" /
+--f32-weights to fp32) and a fp32 bias. Exactly the same numbers are put
+into `folded_fp16_model(model)` (fp16) / `folded_model(model, fp16=False)`
+(fp32), the PyTorch reference for the engine.
 
 CLI:
     tools/export_torchvision.py efficientnet_b0 -o build/b0.ecw
     tools/export_torchvision.py efficientnet_v2_s --num-classes 7 -o m.ecw
+    tools/export_torchvision.py efficientnet_b0 --f32-weights -o b0.f32.ecw
 """
 import argparse
 import copy
@@ -479,13 +481,13 @@ class _Exporter:
 
 def export_model(model, out_path, name, input_hw, labels=None, resize=None,
                  default_tap=None, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                 arch=None):
+                 arch=None, wdtype="f16"):
     """Write `model` (a torchvision EfficientNet/MobileNetV2/V3 instance,
     including EfficientNets built with custom MBConvConfig/FusedMBConvConfig)
     to `out_path`. resize = (policy, filter, crop_num, crop_den); default:
     torchvision's eval transform for `arch` (or `name`) if known, else
     ("crop", "bilinear", 224, 256) like torchvision's ImageClassification.
-    Returns the EcwWriter."""
+    wdtype: "f16" (default) or "f32" weight tensors. Returns the EcwWriter."""
     model = model.eval()
     for n, _c in model.named_children():
         if n not in ("features", "avgpool", "classifier"):
@@ -504,7 +506,7 @@ def export_model(model, out_path, name, input_hw, labels=None, resize=None,
     add = [-m / s for m, s in zip(mean, std)]
     w = ecw.EcwWriter(name=name, input_hw=input_hw, pre_mul=mul, pre_add=add,
                       channel_order=0, resize_policy=policy, resize_filter=filt,
-                      crop=(cnum, cden), source="torchvision")
+                      crop=(cnum, cden), source="torchvision", wdtype=wdtype)
     ex = _Exporter(w)
     x = ex.seq(0, model.features, "features")
     nfeat = len(model.features)
@@ -582,6 +584,8 @@ def main(argv=None):
     ap.add_argument("--isic-dir", default=None, help="calibration photos (default %s)" % DEFAULT_ISIC)
     ap.add_argument("--no-labels", action="store_true")
     ap.add_argument("--save-pt", default=None, help="also save the calibrated state_dict")
+    ap.add_argument("--f32-weights", action="store_true",
+                    help="store the weights as fp32 (exact; twice the size) instead of fp16")
     a = ap.parse_args(argv)
     set_threads()
     t0 = time.time()
@@ -592,11 +596,12 @@ def main(argv=None):
     labels = None
     if not a.no_labels and a.num_classes == 1000:
         labels = imagenet_labels(a.arch)
-    w = export_model(model, a.out, a.name or a.arch, hw, labels=labels, arch=a.arch)
+    w = export_model(model, a.out, a.name or a.arch, hw, labels=labels, arch=a.arch,
+                     wdtype="f32" if a.f32_weights else "f16")
     if a.save_pt:
         torch.save(model.state_dict(), a.save_pt)
-    print("%s: %d ops, %d tensors, %d taps, default tap %s, fold self-check rel %.2g, %d bytes, %.1fs"
-          % (a.out, len(w.ops), len(w.tensors), len(w.taps), w.default_tap, rel,
+    print("%s: %d ops, %d tensors, %d taps, default tap %s, %s weights, fold self-check rel %.2g, %d bytes, %.1fs"
+          % (a.out, len(w.ops), len(w.tensors), len(w.taps), w.default_tap, w.wdtype, rel,
              os.path.getsize(a.out), time.time() - t0))
 
 

@@ -16,6 +16,9 @@ calibrated BN; deterministic for a seed). References:
   Grad-CAM          autograd on folded_fp16_model: target = logit (or
                     softmax probability) of class = argmax(logits16);
                     weights_k = mean_hw dY/dA_k, raw = sum_k w_k A_k, cam = relu(raw)
+An entry with "weights": "f32" is exported with fp32 weights
+(export_model(wdtype="f32")); its "16" references then come from
+folded_model(model, fp16=False), which holds exactly those parameters.
 """
 import argparse
 import copy
@@ -34,6 +37,9 @@ import export_torchvision as ex  # noqa: E402
 
 ISIC7 = ["MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC"]
 
+# .ecw weight dtype of the models that are not f16
+WEIGHT_DTYPE = {"efficientnet_b0_f32": "f32"}
+
 # name, arch, classes, model input hw (None: arch crop), cases, isic hw (None: none), labels
 MODELS = [
     ("efficientnet_b0", "efficientnet_b0", 1000, None, [(224, 224), (241, 199)], (224, 224), "imagenet"),
@@ -41,6 +47,9 @@ MODELS = [
     ("mobilenet_v2", "mobilenet_v2", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
     ("mobilenet_v3_small", "mobilenet_v3_small", 1000, None, [(224, 224), (241, 199)], None, "imagenet"),
     ("efficientnet_v2_s_c7", "efficientnet_v2_s", 7, (300, 300), [(300, 300)], (300, 300), "isic7"),
+    # the same B0 (same seed: the same calibrated model) with fp32 weights
+    # (WEIGHT_DTYPE): one odd-size case, no photos (cheap)
+    ("efficientnet_b0_f32", "efficientnet_b0", 1000, None, [(241, 199)], None, "imagenet"),
 ]
 # --set extra: the other variants, at odd and non-square sizes only (the engine
 # has never seen them in the core set): b1 / b4 (TF-style width/depth
@@ -68,8 +77,11 @@ def manifest_doc():
                  "without batch: shape [h,w,c]; cams [h,w]; vectors [n].",
         "input": "RGB 0..255 in the model's pixel space (the .ecw's pre_mul/pre_add are applied "
                  "by the engine); already at the case's h x w (no resize needed).",
-        "logits16": "folded_fp16_model: the .ecw's exact fp16 weights, fp32 math (expect ~1e-5 rel)",
-        "logits32": "original fp32 PyTorch model, BN unfolded (differs from logits16 by fp16 rounding)",
+        "logits16": "folded_fp16_model: the .ecw's exact fp16 weights, fp32 math (expect ~1e-5 rel); "
+                    "for a model with \"weights\": \"f32\", folded_model(fp16=False): its exact fp32 weights",
+        "logits32": "original fp32 PyTorch model, BN unfolded (differs from logits16 by fp16 rounding; "
+                    "by fp32 rounding of the fold only for an f32-weights model)",
+        "weights": "per model: the .ecw's weight dtype, f16 or f32",
         "class": "argmax(logits16); class32 = argmax(logits32)",
         "activations": "{tap: file} outputs of torchvision module paths (tap names in the .ecw)",
         "cams": "keys raw_<target>_<tap>, cam_<target>_<tap> ([h,w]), weights_<target>_<tap> ([c]); "
@@ -247,6 +259,7 @@ def main(argv=None):
     ex.set_threads()
     os.makedirs(a.out, exist_ok=True)
     T0 = time.time()
+    made = {}  # (arch, classes) -> calibrated model (deterministic: shared by variants)
     man = {"generator": "tools/gen_refs.py", "torch": torch.__version__,
            "numpy": np.__version__, "seed": 0, "doc": manifest_doc(), "models": []}
     import torchvision
@@ -263,18 +276,22 @@ def main(argv=None):
         if a.only and name not in a.only:
             continue
         t0 = time.time()
-        model = ex.make(arch, ncls, seed=0, image_dir=a.isic_dir)
+        wdtype = WEIGHT_DTYPE.get(name, "f16")
+        if (arch, ncls) not in made:
+            made[(arch, ncls)] = ex.make(arch, ncls, seed=0, image_dir=a.isic_dir)
+        model = made[(arch, ncls)]
         t_make = time.time() - t0
         fold_rel = ex.self_check_fold(model)
         crop = ex.eval_transform(arch)[0]
         mhw = hw or (crop, crop)
         lab = ex.imagenet_labels(arch) if labels == "imagenet" else ISIC7
         ecw_name = name + ".ecw"
-        w = ex.export_model(model, os.path.join(a.out, ecw_name), name, mhw, labels=lab, arch=arch)
+        w = ex.export_model(model, os.path.join(a.out, ecw_name), name, mhw, labels=lab, arch=arch, wdtype=wdtype)
         mdict = ecw.read(os.path.join(a.out, ecw_name))
-        f16 = ex.folded_fp16_model(model)
+        # the model with the .ecw's exact parameters
+        f16 = ex.folded_model(model, fp16=wdtype == "f16")
         taps = ex.default_taps(model)
-        entry = {"name": name, "arch": arch, "ecw": ecw_name, "classes": ncls, "hw": list(mhw),
+        entry = {"name": name, "arch": arch, "ecw": ecw_name, "weights": wdtype, "classes": ncls, "hw": list(mhw),
                  "default_tap": mdict["default_tap"], "taps": taps,
                  "labels": labels, "fold_self_check_rel": fold_rel,
                  "ecw_bytes": os.path.getsize(os.path.join(a.out, ecw_name)), "cases": []}

@@ -3,6 +3,12 @@
 
     python3 tools/keras2ecw.py MODEL.keras OUT.ecw [--labels FILE]
                                [--label NAME ...] [--size HxW] [--name NAME]
+                               [--f32-weights]
+
+Weights are written as fp16 by default (half the size; the Keras test models
+then differ from Keras by 2e-3..1e-1 relative at the output, from the
+rounding alone). --f32-weights writes the folded weights as fp32: the
+converted model then agrees with Keras to ~1e-5.
 
 Reads Keras 3 ``.keras`` archives (zip: config.json + model.weights.h5) and
 legacy Keras 2 / tf.keras full-model ``.h5`` files (``model_config`` attribute
@@ -997,7 +1003,7 @@ def convert(path, labels=None, size=None, name=None, wdtype="f16"):
     if not all(isinstance(v, int) and 1 <= v <= 16384 for v in hw):
         raise ConvertError("input size %r is out of range (1..16384 each)" % (hw,))
     mname = name or cfg.get("config", {}).get("name") or os.path.splitext(os.path.basename(path))[0]
-    w = ecw.EcwWriter(name=mname, input_hw=hw, source="keras")
+    w = ecw.EcwWriter(name=mname, input_hw=hw, source="keras", wdtype=wdtype)
     low = Lowerer(g, outs[0], w, wdtype)
     try:
         outv = low.run()
@@ -1031,7 +1037,7 @@ def convert(path, labels=None, size=None, name=None, wdtype="f16"):
             raise ConvertError("%d labels given but the model has %d classes" % (len(labels), ncls))
         w.set_labels(labels)
     info = dict(format=fmt, classes=ncls, taps=[t for t in seen], untapped=low.untapped,
-                params=low.params, default_tap=default, input_hw=hw)
+                params=low.params, default_tap=default, input_hw=hw, wdtype=wdtype)
     return w, info
 
 
@@ -1045,7 +1051,7 @@ def summary(w, info, out=None):
     p("preprocess x' = x * [%s] + [%s]  (x in 0..255)\n"
       % (", ".join("%.8g" % v for v in w.pre_mul), ", ".join("%.8g" % v for v in w.pre_add)))
     p("ops        %d (%s)\n" % (len(w.ops), ", ".join("%s %d" % kv for kv in sorted(cnt.items()))))
-    p("params     %d\n" % info["params"])
+    p("params     %d (weights %s)\n" % (info["params"], info.get("wdtype", "f16")))
     p("classes    %d%s, labels %d\n" % (info["classes"], " + softmax" if w.head_softmax else " (logits)",
                                         len(w.labels)))
     p("taps       %d; default %s\n" % (len(info["taps"]), info["default_tap"]))
@@ -1066,7 +1072,8 @@ def main(argv=None):
     ap.add_argument("--label", action="append", default=[], help="a class label (repeat, in order)")
     ap.add_argument("--size", help="input HxW (when the model does not fix it, or to override)")
     ap.add_argument("--name", help="model name stored in the file")
-    ap.add_argument("--f32-weights", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--f32-weights", action="store_true",
+                    help="store the weights as fp32 (exact; twice the size) instead of fp16")
     a = ap.parse_args(argv)
     try:
         labels = list(a.label)
@@ -1091,8 +1098,6 @@ def main(argv=None):
         print("keras2ecw: error: %s" % e, file=sys.stderr)
         return 1
     summary(w, info)
-    if a.f32_weights:
-        print("WARNING: f32 weights (debug): the effcam engine only loads f16 weights")
     print("wrote      %s (%d bytes)" % (a.out, os.path.getsize(a.out)))
     return 0
 

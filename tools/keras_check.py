@@ -8,9 +8,9 @@ For every model in manifest.json: convert the .keras file in memory (nothing
 is written), run the .ecw with the independent PyTorch interpreter
 tools/ecw_interp.py (from the exporter worktree, or --interp DIR), and print
 the relative L2 error ||ours - keras|| / ||keras|| of probs, logits and every
-reference activation (tap), per case. --f32 also converts with f32 weights (a
-debug variant: the C engine only accepts f16 weights) to separate fp16
-rounding from conversion errors. --cams also compares the Grad-CAM raw maps
+reference activation (tap), per case. --f32 also converts with f32 weights
+(keras2ecw.py --f32-weights) to separate fp16 rounding from conversion
+errors. --cams also compares the Grad-CAM raw maps
 (gradient through the interpreted graph, including the pre-BN tap).
 Exit status 1 if any f16 figure is above --tol (default 1e-4 for
 probs; logits/activations are reported, flagged above --tol-act).

@@ -49,6 +49,7 @@ if [ -d "$SHARED/keras" ]; then
   for f in "$SHARED"/keras/*.keras; do
     n=$(basename "$f" .keras)
     /usr/bin/python3 tools/keras2ecw.py "$f" "build/keras/$n.ecw" >/dev/null
+    /usr/bin/python3 tools/keras2ecw.py "$f" "build/keras/$n.f32.ecw" --f32-weights >/dev/null
   done
 else
   echo "SKIPPED: $SHARED/keras absent: the Keras tests will skip"

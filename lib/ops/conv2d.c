@@ -1,7 +1,9 @@
-/* k x k convolution (groups 1), NHWC, fp16 weights [cout][kh][kw][cin].
+/* k x k convolution (groups 1), NHWC, weights [cout][kh][kw][cin], fp16 or
+ * fp32 (d->wdt).
  *
- * Forward: the weights are widened once per call into the front of scratch
- * (Wf, fp32 [cout][K], K = kh * kw * cin). Then the output is produced
+ * Forward: fp16 weights are widened once per call into the front of scratch
+ * (Wf, fp32 [cout][K], K = kh * kw * cin); fp32 weights are Wf as they are
+ * (no copy). Then the output is produced
  * tile_rows output rows at a time: an im2col tile col [M][K]
  * (M = rows * ow, row layout [ky][kx][cin], the same order as a weight row)
  * is built in scratch and one sgemm col * Wf^T writes the output rows
@@ -13,8 +15,8 @@
  * A 1x1, stride-1, unpadded conv whose output rows are contiguous in the
  * input (ow == w) needs no im2col: the input is already the col matrix.
  *
- * Scratch layout (both directions): [Wf: cout*K][col tile: tile_rows*ow*K]
- * (no col tile for the 1x1 direct case).
+ * Scratch layout (both directions): [Wf: cout*K, fp16 weights only]
+ * [col tile: tile_rows*ow*K] (no col tile for the 1x1 direct case).
  */
 #include <string.h>
 
@@ -46,17 +48,22 @@ int ec_conv2d_tile_rows(const ec_conv_dims *d) {
     return (int)((oh + ntiles - 1) / ntiles);
 }
 
+/* The widened copy of fp16 weights; fp32 weights are used in place. */
+static size_t conv_wf_floats(const ec_conv_dims *d) {
+    return d->wdt == EC_WDT_F32 ? 0 : (size_t)d->cout * conv_k(d);
+}
+
 static size_t conv_col_floats(const ec_conv_dims *d) {
     if (conv_is_direct(d)) return 0;
     return (size_t)ec_conv2d_tile_rows(d) * (size_t)d->ow * conv_k(d);
 }
 
 size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
-    return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
+    return conv_wf_floats(d) + conv_col_floats(d);
 }
 
 size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d) {
-    return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
+    return conv_wf_floats(d) + conv_col_floats(d);
 }
 
 /* Input column range of kernel row segment starting at ix0 (kw taps):
@@ -124,8 +131,8 @@ static void im2col_pixels(float *col, const float *in, const ec_conv_dims *d, in
 }
 
 typedef struct cv_job {
-    float *out, *preact, *col, *wf;
-    const float *in, *b;
+    float *out, *preact, *col, *wbuf; /* wbuf: where fp16 weights are widened */
+    const float *in, *b, *wf;         /* wf: the fp32 weights the sgemm reads */
     const uint16_t *w;
     const ec_conv_dims *d;
     int oy0, M, ntasks;
@@ -137,7 +144,7 @@ static void cv_widen(void *arg, int t, int thread) {
     const size_t K = conv_k(j->d);
     int lo, hi;
     ec_split(j->d->cout, j->ntasks, t, 4, &lo, &hi);
-    ec_f16_widen(j->wf + (size_t)lo * K, j->w + (size_t)lo * K, (size_t)(hi - lo) * K);
+    ec_f16_widen(j->wbuf + (size_t)lo * K, j->w + (size_t)lo * K, (size_t)(hi - lo) * K);
 }
 
 /* One slice of a tile: im2col of its pixels, sgemm, bias + activation. */
@@ -157,7 +164,7 @@ static void cv_task(void *arg, int t, int thread) {
     ec_bias_act(j->out + off, j->b, p1 - p0, cout, d->act, j->preact ? j->preact + off : NULL);
 }
 
-void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
+void ec_conv2d_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact) {
     const size_t K = conv_k(d);
@@ -170,13 +177,21 @@ void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
         return;
     }
     if (conv_is_direct(d)) { /* a pointwise conv: same math, same scratch */
-        ec_pw_dims pd = {d->oh * d->ow, d->cin, cout, d->act};
+        ec_pw_dims pd = {d->oh * d->ow, d->cin, cout, d->act, d->wdt};
         ec_pwconv_forward(out, in, w, b, &pd, scratch, preact);
         return;
     }
     const int nt = ec_pool_threads();
-    cv_job j = {out, preact, scratch + (size_t)cout * K, scratch, in, b, w, d, 0, 0, nt};
-    ec_parallel_for(nt, cv_widen, &j);
+    cv_job j = {.out = out, .preact = preact, .col = scratch + conv_wf_floats(d), .in = in, .b = b, .d = d,
+                .ntasks = nt};
+    if (d->wdt == EC_WDT_F32) {
+        j.wf = w; /* in place */
+    } else {
+        j.w = w;
+        j.wbuf = scratch;
+        j.wf = scratch;
+        ec_parallel_for(nt, cv_widen, &j);
+    }
     const int tile = ec_conv2d_tile_rows(d);
     for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
         const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;
@@ -188,7 +203,7 @@ void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
     }
 }
 
-void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
+void ec_conv2d_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch) {
     const size_t K = conv_k(d);
     const int cout = d->cout;
@@ -197,8 +212,11 @@ void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
         memset(din, 0, in_n * sizeof(float));
         return;
     }
-    float *wf = scratch;
-    ec_f16_widen(wf, w, (size_t)cout * K);
+    const float *wf = w;
+    if (d->wdt != EC_WDT_F32) {
+        ec_f16_widen(scratch, w, (size_t)cout * K);
+        wf = scratch;
+    }
 
     if (conv_is_direct(d)) {
         const int M = d->oh * d->ow;
@@ -210,7 +228,7 @@ void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
     }
 
     memset(din, 0, in_n * sizeof(float));
-    float *dcol = scratch + (size_t)cout * K;
+    float *dcol = scratch + conv_wf_floats(d);
     const int tile = ec_conv2d_tile_rows(d);
     for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
         const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;

@@ -8,7 +8,9 @@
  * it is always the innermost loop (GCC vectorises it). Borders are handled by
  * clamping the tap range once per output pixel: no per-element branches.
  *
- * Scratch (forward and backward): the widened fp32 weights, kh*kw*c floats.
+ * Weights [kh][kw][c], fp16 or fp32 (d->wdt). Scratch (forward and
+ * backward): fp16 weights widened to fp32, kh*kw*c floats; none for fp32
+ * weights, which are read in place.
  */
 #include <string.h>
 
@@ -21,8 +23,15 @@ static size_t wt_floats(const ec_conv_dims *d) {
     return (size_t)d->kh * (size_t)d->kw * (size_t)d->cout;
 }
 
-size_t ec_dwconv_scratch_floats(const ec_conv_dims *d) { return wt_floats(d); }
-size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d) { return wt_floats(d); }
+size_t ec_dwconv_scratch_floats(const ec_conv_dims *d) { return d->wdt == EC_WDT_F32 ? 0 : wt_floats(d); }
+size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d) { return ec_dwconv_scratch_floats(d); }
+
+/* The weights as fp32: in place, or widened into scratch. */
+static const float *dw_weights(const void *w, const ec_conv_dims *d, float *scratch) {
+    if (d->wdt == EC_WDT_F32) return w;
+    ec_f16_widen(scratch, w, wt_floats(d));
+    return scratch;
+}
 
 /* Valid tap range [*lo, *hi) for output coordinate o along one axis. */
 static inline void tap_range(int o, int s, int pad, int k, int n, int *lo, int *hi) {
@@ -190,11 +199,10 @@ static void dw_task(void *arg, int t, int thread) {
     for (int oy = lo; oy < hi; oy++) j->row(j->out, j->in, j->wt, j->b, j->d, j->preact, oy);
 }
 
-void ec_dwconv_forward_isa(float *out, const float *in, const uint16_t *w,
+void ec_dwconv_forward_isa(float *out, const float *in, const void *w,
                            const float *b, const ec_conv_dims *d, float *scratch,
                            float *preact, int isa) {
-    float *restrict wt = scratch;
-    ec_f16_widen(wt, w, wt_floats(d));
+    const float *wt = dw_weights(w, d, scratch);
     dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0};
     /* a few rows per task: dynamic balance without much overhead */
     int nt = ec_pool_threads();
@@ -203,7 +211,7 @@ void ec_dwconv_forward_isa(float *out, const float *in, const uint16_t *w,
     ec_parallel_for(d->oh > 0 ? j.ntasks : 0, dw_task, &j);
 }
 
-void ec_dwconv_forward(float *out, const float *in, const uint16_t *w,
+void ec_dwconv_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact) {
     ec_dwconv_forward_isa(out, in, w, b, d, scratch, preact, -1);
@@ -254,10 +262,9 @@ static void dwb_task(void *arg, int t, int thread) {
     }
 }
 
-void ec_dwconv_backward(float *din, const float *dpre, const uint16_t *w,
+void ec_dwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch) {
-    float *restrict wt = scratch;
-    ec_f16_widen(wt, w, wt_floats(d));
+    const float *wt = dw_weights(w, d, scratch);
     int nt = ec_pool_threads(), units = (d->cin + 15) / 16;
     dwb_job j = {din, dpre, wt, d, nt < units ? nt : units};
     if (j.ntasks < 1) j.ntasks = 1;

@@ -1,4 +1,4 @@
-/* Kernels: pure math on NHWC fp32 activations with fp16 weights.
+/* Kernels: pure math on NHWC fp32 activations with fp16 or fp32 weights.
  * One op per file (lib/ops/<op>.c), each a forward / backward pair in the
  * llm.c style. Kernels never allocate: every temporary lives in `scratch`,
  * whose exact size comes from the op's *_scratch_floats() function (the
@@ -6,7 +6,10 @@
  *
  * Conventions
  *   - activations NHWC, batch 1: x[(y * W + x) * C + c]
- *   - weights fp16 (IEEE binary16 bits in uint16_t), biases fp32 (may be NULL)
+ *   - weights fp16 (IEEE binary16 bits in uint16_t) or fp32, as the dims
+ *     struct's `wdt` says (EC_WDT_*); biases fp32 (may be NULL). fp16 weights
+ *     are widened into scratch on every call; fp32 weights are read in place
+ *     and need no scratch for them (the *_scratch_floats() sizes say so).
  *   - `preact` (forward, optional): if non-NULL, the op also stores its
  *     output before the fused activation there (same shape as out). Grad-CAM
  *     keeps it for the backward pass. NULL in predict.
@@ -27,6 +30,10 @@ float ec_f16_to_f32(uint16_t h);
 uint16_t ec_f32_to_f16(float f); /* round to nearest even */
 /* dst[i] = f16(src[i]) widened, n elements (F16C when available). */
 void ec_f16_widen(float *dst, const uint16_t *src, size_t n);
+
+/* ---- weight dtype of a kernel (the dims structs' wdt fields) ------------
+ * 0 = fp16 so that zero-initialised dims keep meaning fp16 weights. */
+enum { EC_WDT_F16 = 0, EC_WDT_F32 = 1 };
 
 /* ---- activations (act.c) -------------------------------------------- */
 /* act: enum ecw_act (ecw_format.h). */
@@ -64,30 +71,31 @@ typedef struct ec_conv_dims {
     int kh, kw, sh, sw;
     int pt, pl;       /* top / left padding; bottom / right follow from oh, ow */
     int act;          /* fused activation              */
+    int wdt;          /* weight dtype, EC_WDT_*        */
 } ec_conv_dims;
 int ec_conv2d_tile_rows(const ec_conv_dims *d);
 size_t ec_conv2d_scratch_floats(const ec_conv_dims *d);
-/* out [oh,ow,cout] <- in [h,w,cin], w [cout,kh,kw,cin] f16, b [cout] */
-void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
+/* out [oh,ow,cout] <- in [h,w,cin], w [cout,kh,kw,cin] (wdt), b [cout] */
+void ec_conv2d_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact);
 size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d);
 /* din [h,w,cin] <- dpre [oh,ow,cout] */
-void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
+void ec_conv2d_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch);
 
 /* ---- depthwise conv (dwconv.c): same dims struct, cin == cout ---------- */
 size_t ec_dwconv_scratch_floats(const ec_conv_dims *d);
-/* out [oh,ow,c] <- in [h,w,c], w [kh,kw,c] f16, b [c] */
-void ec_dwconv_forward(float *out, const float *in, const uint16_t *w,
+/* out [oh,ow,c] <- in [h,w,c], w [kh,kw,c] (wdt), b [c] */
+void ec_dwconv_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact);
 /* Same, with the instruction-set path forced (EC_ISA_*; < 0 = best). */
-void ec_dwconv_forward_isa(float *out, const float *in, const uint16_t *w,
+void ec_dwconv_forward_isa(float *out, const float *in, const void *w,
                            const float *b, const ec_conv_dims *d, float *scratch,
                            float *preact, int isa);
 size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d);
-void ec_dwconv_backward(float *din, const float *dpre, const uint16_t *w,
+void ec_dwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch);
 
 /* ---- pointwise conv / dense (pwconv.c): y[m, :] = W x[m, :] + b -------- */
@@ -95,15 +103,16 @@ typedef struct ec_pw_dims {
     int m;    /* rows: h * w (1 for dense) */
     int cin, cout;
     int act;
+    int wdt;  /* weight dtype, EC_WDT_* */
 } ec_pw_dims;
-size_t ec_pwconv_scratch_floats(const ec_pw_dims *d); /* widened weights */
-/* out [m,cout] <- in [m,cin], w [cout,cin] f16, b [cout] */
-void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
+size_t ec_pwconv_scratch_floats(const ec_pw_dims *d); /* widened fp16 weights */
+/* out [m,cout] <- in [m,cin], w [cout,cin] (wdt), b [cout] */
+void ec_pwconv_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
                        float *preact);
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d);
 /* din [m,cin] <- dpre [m,cout] */
-void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
+void ec_pwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_pw_dims *d, float *scratch);
 
 /* ---- squeeze-and-excitation (se.c) -------------------------------------
@@ -115,18 +124,19 @@ typedef struct ec_se_dims {
     int h, w, c, cmid;
     int act;  /* squeeze activation */
     int gate; /* gate activation (sigmoid / hard-sigmoid) */
+    int wdt1, wdt2; /* dtypes of W1 and W2, EC_WDT_* (each may differ) */
 } ec_se_dims;
 size_t ec_se_scratch_floats(const ec_se_dims *d);
 /* saved (optional, ec_se_saved_floats() floats): what backward needs
  * (s, z pre-activation, g pre-activation, g). */
 size_t ec_se_saved_floats(const ec_se_dims *d);
-void ec_se_forward(float *out, const float *in, const uint16_t *w1,
-                   const float *b1, const uint16_t *w2, const float *b2,
+void ec_se_forward(float *out, const float *in, const void *w1,
+                   const float *b1, const void *w2, const float *b2,
                    const ec_se_dims *d, float *scratch, float *saved);
 size_t ec_se_backward_scratch_floats(const ec_se_dims *d);
 /* din [h,w,c] <- dout [h,w,c]; needs the op's input and its saved values */
 void ec_se_backward(float *din, const float *dout, const float *in,
-                    const uint16_t *w1, const uint16_t *w2,
+                    const void *w1, const void *w2,
                     const float *saved, const ec_se_dims *d, float *scratch);
 
 /* ---- elementwise / pooling ---------------------------------------------- */

@@ -1,13 +1,14 @@
 /* Pointwise (1x1, stride 1) convolution and dense layers:
- *   y[m, :] = W x[m, :] + b,  W fp16 [cout][cin]
- * The weights are widened once per call into scratch (fp32 [cout][cin]).
+ *   y[m, :] = W x[m, :] + b,  W [cout][cin], fp16 or fp32 (d->wdt)
+ * fp16 weights are widened once per call into scratch (fp32 [cout][cin]);
+ * fp32 weights are read in place and the kernel uses no scratch.
  * Work is split over the thread pool, each task calling single-threaded
  * sgemm (or sgemv for m == 1) on its slice and then running the bias +
  * activation epilogue on that slice while it is still in cache:
  *   - many rows (m >= cout): row slices of the output (weights widened
  *     first, in parallel);
  *   - few rows (late layers, dense): column slices; each task widens its
- *     own weight rows, so the weights are streamed once in total.
+ *     own weight rows (fp16), so the weights are streamed once in total.
  * No per-thread scratch: slices of the shared widened weights. */
 #include <string.h>
 
@@ -17,28 +18,37 @@
 #include "pool.h"
 
 size_t ec_pwconv_scratch_floats(const ec_pw_dims *d) {
-    return (size_t)d->cout * (size_t)d->cin;
+    return d->wdt == EC_WDT_F32 ? 0 : (size_t)d->cout * (size_t)d->cin;
 }
 
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d) {
-    return (size_t)d->cout * (size_t)d->cin;
+    return ec_pwconv_scratch_floats(d);
 }
 
 #define PW_TASK_BYTES (96u * 1024u) /* output bytes per row-slice task */
 
 typedef struct pw_job {
-    float *out, *wf, *preact;
+    float *out, *wf, *preact; /* wf: widened fp16 weights (scratch), or NULL */
     const float *in, *b;
-    const uint16_t *w;
-    int m, cin, cout, act, ntasks, by_cols;
+    const void *w;            /* as stored: uint16_t (fp16) or float (fp32) */
+    int m, cin, cout, act, ntasks, by_cols, f32;
 } pw_job;
+
+/* Rows [lo, lo + n) of the weights as fp32: in place for fp32 weights,
+ * else widened into the same rows of wf. */
+static const float *weight_rows(float *wf, const void *w, int f32, int cin, int lo, int n) {
+    const size_t off = (size_t)lo * (size_t)cin;
+    if (f32) return (const float *)w + off;
+    ec_f16_widen(wf + off, (const uint16_t *)w + off, (size_t)n * (size_t)cin);
+    return wf + off;
+}
 
 static void widen_task(void *arg, int t, int thread) {
     (void)thread;
     pw_job *j = arg;
     int lo, hi;
     ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
-    ec_f16_widen(j->wf + (size_t)lo * j->cin, j->w + (size_t)lo * j->cin, (size_t)(hi - lo) * j->cin);
+    weight_rows(j->wf, j->w, 0, j->cin, lo, hi - lo);
 }
 
 static void pw_task(void *arg, int t, int thread) {
@@ -50,8 +60,7 @@ static void pw_task(void *arg, int t, int thread) {
         ec_split(cout, j->ntasks, t, 16, &lo, &hi);
         const int nc = hi - lo;
         if (nc <= 0) return;
-        float *wf = j->wf + (size_t)lo * cin;
-        ec_f16_widen(wf, j->w + (size_t)lo * cin, (size_t)nc * cin);
+        const float *wf = weight_rows(j->wf, j->w, j->f32, cin, lo, nc);
         if (j->m == 1) {
             memset(j->out + lo, 0, (size_t)nc * sizeof(float));
             cblas_sgemv(CblasRowMajor, CblasNoTrans, nc, cin, 1.0f, wf, cin, j->in, 1, 0.0f, j->out + lo, 1);
@@ -68,13 +77,14 @@ static void pw_task(void *arg, int t, int thread) {
         const int nr = hi - lo;
         if (nr <= 0) return;
         const size_t o = (size_t)lo * cout;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, cout, cin, 1.0f, j->in + (size_t)lo * cin, cin, j->wf,
+        const float *wf = j->f32 ? (const float *)j->w : j->wf;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, cout, cin, 1.0f, j->in + (size_t)lo * cin, cin, wf,
                     cin, 0.0f, j->out + o, cout);
         ec_bias_act(j->out + o, j->b, nr, cout, j->act, j->preact ? j->preact + o : NULL);
     }
 }
 
-void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
+void ec_pwconv_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
                        float *preact) {
     const int m = d->m, cin = d->cin, cout = d->cout;
@@ -85,7 +95,8 @@ void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
         return;
     }
     const int nt = ec_pool_threads();
-    pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout};
+    const int f32 = d->wdt == EC_WDT_F32;
+    pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout, f32};
     /* several tasks per thread: a thread that is descheduled (shared
      * machine) holds back only a small slice, the others take the rest */
     const int per = nt > 1 ? 4 * nt : 1;
@@ -96,7 +107,7 @@ void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
         return;
     }
     j.ntasks = nt;
-    ec_parallel_for(nt, widen_task, &j);
+    if (!f32) ec_parallel_for(nt, widen_task, &j);
     size_t bytes = (size_t)m * (size_t)cout * sizeof(float);
     size_t nts = (bytes + PW_TASK_BYTES - 1) / PW_TASK_BYTES;
     if (nts < (size_t)per) nts = (size_t)per;
@@ -107,8 +118,8 @@ void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
 
 /* Backward: din[m, :] = dpre[m, :] W, split by rows of din. */
 typedef struct pwb_job {
-    float *din, *wf;
-    const float *dpre;
+    float *din, *wbuf;    /* wbuf: where fp16 weights are widened */
+    const float *dpre, *wf; /* wf: the fp32 weights the sgemm reads */
     const uint16_t *w;
     int m, cin, cout, ntasks;
 } pwb_job;
@@ -118,7 +129,7 @@ static void pwb_widen(void *arg, int t, int thread) {
     pwb_job *j = arg;
     int lo, hi;
     ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
-    ec_f16_widen(j->wf + (size_t)lo * j->cin, j->w + (size_t)lo * j->cin, (size_t)(hi - lo) * j->cin);
+    weight_rows(j->wbuf, j->w, 0, j->cin, lo, hi - lo);
 }
 
 static void pwb_task(void *arg, int t, int thread) {
@@ -139,7 +150,7 @@ static void pwb_task(void *arg, int t, int thread) {
                 j->dpre + (size_t)lo * j->cout, j->cout, j->wf, j->cin, 0.0f, j->din + (size_t)lo * j->cin, j->cin);
 }
 
-void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
+void ec_pwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_pw_dims *d, float *scratch) {
     const int m = d->m, cin = d->cin, cout = d->cout;
     if (m <= 0 || cin <= 0) return;
@@ -148,7 +159,14 @@ void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
         return;
     }
     const int nt = ec_pool_threads();
-    pwb_job j = {din, scratch, dpre, w, m, cin, cout, nt};
-    ec_parallel_for(nt, pwb_widen, &j);
+    pwb_job j = {.din = din, .dpre = dpre, .m = m, .cin = cin, .cout = cout, .ntasks = nt};
+    if (d->wdt == EC_WDT_F32) {
+        j.wf = w; /* in place */
+    } else {
+        j.w = w;
+        j.wbuf = scratch;
+        j.wf = scratch;
+        ec_parallel_for(nt, pwb_widen, &j);
+    }
     ec_parallel_for(nt, pwb_task, &j);
 }

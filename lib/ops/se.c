@@ -1,13 +1,16 @@
 /* Squeeze-and-excitation, NHWC batch 1.
  *   s = mean_hw(x) [c];  z = act(W1 s + b1) [cmid];  g = gate(W2 z + b2) [c]
  *   out = x * g (per channel)
- * W1 f16 [cmid][c], W2 f16 [c][cmid]: widened one row at a time into scratch.
+ * W1 [cmid][c], W2 [c][cmid], each fp16 or fp32 (d->wdt1, d->wdt2): fp16
+ * rows are widened one at a time into `row`, fp32 rows are read in place.
  *
  * Forward scratch layout (floats):
- *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c] | row[max(c,cmid)]
+ *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c] | row[R]
  * saved layout (floats): s[c] | zpre[cmid] | gpre[c] | g[c]
  * Backward scratch layout (floats):
- *   acc[c] | part[c] (reused as ds) | dz[cmid] | row[max(c,cmid)]
+ *   acc[c] | part[c] (reused as ds) | dz[cmid] | row[R]
+ * R = the longest fp16 row: max(c if W1 is fp16, cmid if W2 is fp16), 0 when
+ * both are fp32.
  *
  * out may alias in, din may alias dout (all reads of the aliased buffer that
  * need the old values happen before it is written).
@@ -21,9 +24,14 @@
 
 static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
 
+/* R above: room to widen one fp16 row. */
+static size_t row_floats(const ec_se_dims *d) {
+    return maxz(d->wdt1 == EC_WDT_F32 ? 0 : (size_t)d->c, d->wdt2 == EC_WDT_F32 ? 0 : (size_t)d->cmid);
+}
+
 size_t ec_se_scratch_floats(const ec_se_dims *d) {
     size_t c = (size_t)d->c, m = (size_t)d->cmid;
-    return 4 * c + 2 * m + maxz(c, m);
+    return 4 * c + 2 * m + row_floats(d);
 }
 
 size_t ec_se_saved_floats(const ec_se_dims *d) {
@@ -32,7 +40,15 @@ size_t ec_se_saved_floats(const ec_se_dims *d) {
 
 size_t ec_se_backward_scratch_floats(const ec_se_dims *d) {
     size_t c = (size_t)d->c, m = (size_t)d->cmid;
-    return 2 * c + m + maxz(c, m);
+    return 2 * c + m + row_floats(d);
+}
+
+/* Row i (n elements) of a weight matrix as fp32: in place, or widened into
+ * row. */
+static const float *wrow(float *row, const void *w, int wdt, size_t i, size_t n) {
+    if (wdt == EC_WDT_F32) return (const float *)w + i * n;
+    ec_f16_widen(row, (const uint16_t *)w + i * n, n);
+    return row;
 }
 
 /* Vectorisable dot product: 8 independent partial sums. */
@@ -123,8 +139,8 @@ static void scale_par(float *out, const float *a, const float *g, const float *d
     ec_parallel_for(j.ntasks, scale_task, &j);
 }
 
-void ec_se_forward(float *out, const float *in, const uint16_t *w1,
-                   const float *b1, const uint16_t *w2, const float *b2,
+void ec_se_forward(float *out, const float *in, const void *w1,
+                   const float *b1, const void *w2, const float *b2,
                    const ec_se_dims *d, float *scratch, float *saved) {
     const int c = d->c, m = d->cmid, hw = d->h * d->w;
     float *s = scratch;
@@ -139,17 +155,13 @@ void ec_se_forward(float *out, const float *in, const uint16_t *w1,
     const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
     for (int ch = 0; ch < c; ch++) s[ch] *= inv;
 
-    for (int j = 0; j < m; j++) {
-        ec_f16_widen(row, w1 + (size_t)j * c, (size_t)c);
-        zpre[j] = dot(row, s, c) + (b1 ? b1[j] : 0.0f);
-    }
+    for (int j = 0; j < m; j++)
+        zpre[j] = dot(wrow(row, w1, d->wdt1, (size_t)j, (size_t)c), s, c) + (b1 ? b1[j] : 0.0f);
     memcpy(z, zpre, (size_t)m * sizeof(float));
     ec_act_forward(z, (size_t)m, d->act);
 
-    for (int i = 0; i < c; i++) {
-        ec_f16_widen(row, w2 + (size_t)i * m, (size_t)m);
-        gpre[i] = dot(row, z, m) + (b2 ? b2[i] : 0.0f);
-    }
+    for (int i = 0; i < c; i++)
+        gpre[i] = dot(wrow(row, w2, d->wdt2, (size_t)i, (size_t)m), z, m) + (b2 ? b2[i] : 0.0f);
     memcpy(g, gpre, (size_t)c * sizeof(float));
     ec_act_forward(g, (size_t)c, d->gate);
 
@@ -164,7 +176,7 @@ void ec_se_forward(float *out, const float *in, const uint16_t *w1,
 }
 
 void ec_se_backward(float *din, const float *dout, const float *in,
-                    const uint16_t *w1, const uint16_t *w2,
+                    const void *w1, const void *w2,
                     const float *saved, const ec_se_dims *d, float *scratch) {
     const int c = d->c, m = d->cmid, hw = d->h * d->w;
     const float *zpre = saved + c;
@@ -181,19 +193,13 @@ void ec_se_backward(float *din, const float *dout, const float *in,
 
     /* dz = W2^T dgpre; W2 row i (length cmid) scaled by dgpre[i] */
     memset(dz, 0, (size_t)m * sizeof(float));
-    for (int i = 0; i < c; i++) {
-        ec_f16_widen(row, w2 + (size_t)i * m, (size_t)m);
-        axpy(dz, acc[i], row, m);
-    }
+    for (int i = 0; i < c; i++) axpy(dz, acc[i], wrow(row, w2, d->wdt2, (size_t)i, (size_t)m), m);
     ec_act_backward(dz, dz, zpre, (size_t)m, d->act);
 
     /* ds = W1^T dzpre / hw */
     float *ds = part;
     memset(ds, 0, (size_t)c * sizeof(float));
-    for (int j = 0; j < m; j++) {
-        ec_f16_widen(row, w1 + (size_t)j * c, (size_t)c);
-        axpy(ds, dz[j], row, c);
-    }
+    for (int j = 0; j < m; j++) axpy(ds, dz[j], wrow(row, w1, d->wdt1, (size_t)j, (size_t)c), c);
     const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
     for (int ch = 0; ch < c; ch++) ds[ch] *= inv;
 

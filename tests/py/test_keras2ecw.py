@@ -188,6 +188,32 @@ class TestReal(unittest.TestCase):
                 if t >= 0 and op["type"] != "gap":
                     self.assertIn(m["tensors"][t]["dtype"], (ecw.F16, ecw.F32))
 
+    def test_f32_weights(self):
+        """--f32-weights: every weight tensor f32 (biases f32 as always), the
+        same graph and tensors as the fp16 conversion, values within fp16
+        rounding of them (and not all fp16-representable)."""
+        w16, _ = keras2ecw.convert(V1)
+        w32, info = keras2ecw.convert(V1, wdtype="f32")
+        self.assertEqual(info["wdtype"], "f32")
+        m16, m32 = ecw.read(w16.tobytes()), ecw.read(w32.tobytes())
+        self.assertEqual([o["type"] for o in m16["ops"]], [o["type"] for o in m32["ops"]])
+        self.assertEqual(len(m16["tensors"]), len(m32["tensors"]))
+        weights = set()
+        for op in m32["ops"]:
+            slots = {"conv2d": (0,), "dwconv": (0,), "pwconv": (0,), "dense": (0,), "se": (0, 2)}.get(op["type"], ())
+            weights.update(op["t"][k] for k in slots)
+        exact16 = True
+        for i, (a, b) in enumerate(zip(m16["tensors"], m32["tensors"])):
+            self.assertEqual(b["dtype"], ecw.F32, i)
+            self.assertEqual(a["dtype"], ecw.F16 if i in weights else ecw.F32, i)
+            self.assertEqual(a["dims"], b["dims"])
+            np.testing.assert_allclose(a["data"], b["data"], rtol=1e-3, atol=1e-7)
+            if i in weights:
+                exact16 &= bool(np.all(b["data"].astype(np.float16).astype(np.float32) == b["data"]))
+        self.assertFalse(exact16)
+        with self.assertRaises(ValueError):
+            ecw.EcwWriter(wdtype="f64")
+
     def test_v1_zero_padding(self):
         w, _ = keras2ecw.convert(V1)
         m = ecw.read(w.tobytes())

@@ -187,57 +187,70 @@ int tb_finish(tb_builder *b, int default_tap, uint8_t **out, size_t *size) {
     return 0;
 }
 
+/* dtype of the k-th weight tensor of the tiny model (in creation order) */
+static int tiny_wdt(int weights, int k) {
+    static const int mixed_f32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 4) | (1 << 9);
+    if (weights == TB_WEIGHTS_F32) return ECW_F32;
+    if (weights == TB_WEIGHTS_MIXED) return (mixed_f32 >> k) & 1 ? ECW_F32 : ECW_F16;
+    return ECW_F16;
+}
+
 int tb_build_tiny(uint64_t seed, int h, int w, int classes, uint8_t **out, size_t *size) {
+    return tb_build_tiny_weights(seed, h, w, classes, TB_WEIGHTS_F16, out, size);
+}
+
+int tb_build_tiny_weights(uint64_t seed, int h, int w, int classes, int weights, uint8_t **out, size_t *size) {
     tu_rng r;
     tu_seed(&r, seed);
     tb_builder *b = tb_new(h, w);
     const float wl = -0.35f, wh = 0.35f;
+    int k = 0; /* weight tensors made so far */
     int d4[4], d3[3], d2[2], d1[1];
     /* stem: conv2d 3x3 s2 same, 3 -> 8, silu */
     d4[0] = 8; d4[1] = 3; d4[2] = 3; d4[3] = 3;
-    int t0 = tb_tensor(b, &r, ECW_F16, 4, d4, wl, wh);
+    int t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 4, d4, wl, wh);
     d1[0] = 8;
     int t1 = tb_tensor(b, &r, ECW_F32, 1, d1, -0.1f, 0.1f);
     int stem = tb_op(b, ECW_OP_CONV2D, ECW_ACT_SILU, 0, ECW_OPF_PAD_SAME, 0, -1, 3, 3, 2, 2, 0, 0, 0, 0, 3, 8, 0, t0, t1, -1, -1, "stem");
     /* dwconv 3x3 s1 pad 1, silu */
     d3[0] = 3; d3[1] = 3; d3[2] = 8;
-    t0 = tb_tensor(b, &r, ECW_F16, 3, d3, wl * 2, wh * 2);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 3, d3, wl * 2, wh * 2);
     t1 = tb_tensor(b, &r, ECW_F32, 1, d1, -0.1f, 0.1f);
     int dw = tb_op(b, ECW_OP_DWCONV, ECW_ACT_SILU, 0, 0, stem, -1, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8, 0, t0, t1, -1, -1, "b1_dw");
     /* se 8 -> 2 -> 8 */
     d2[0] = 2; d2[1] = 8;
-    int s0 = tb_tensor(b, &r, ECW_F16, 2, d2, wl, wh);
+    int s0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 2, d2, wl, wh);
     int c2[1] = {2};
     int s1 = tb_tensor(b, &r, ECW_F32, 1, c2, -0.1f, 0.1f);
     d2[0] = 8; d2[1] = 2;
-    int s2 = tb_tensor(b, &r, ECW_F16, 2, d2, wl, wh);
+    int s2 = tb_tensor(b, &r, tiny_wdt(weights, k++), 2, d2, wl, wh);
     int s3 = tb_tensor(b, &r, ECW_F32, 1, d1, -0.1f, 0.1f);
     int se = tb_op(b, ECW_OP_SE, ECW_ACT_SILU, ECW_ACT_SIGMOID, 0, dw, -1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 8, 2, s0, s1, s2, s3, "b1_se");
     /* project pwconv 8 -> 8 (no act), residual add with stem */
     d2[0] = 8; d2[1] = 8;
-    t0 = tb_tensor(b, &r, ECW_F16, 2, d2, wl, wh);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 2, d2, wl, wh);
     t1 = tb_tensor(b, &r, ECW_F32, 1, d1, -0.1f, 0.1f);
     int proj = tb_op(b, ECW_OP_PWCONV, 0, 0, 0, se, -1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 8, 0, t0, t1, -1, -1, "b1_project");
     int add1 = tb_op(b, ECW_OP_ADD, 0, 0, 0, proj, stem, 1, 1, 1, 1, 0, 0, 0, 0, 8, 8, 0, -1, -1, -1, -1, "b1_add");
     /* expand pwconv 8 -> 16 relu6, dwconv 5x5 s2 pad (1,2,2,1) hswish, project 16 -> 12 */
     d2[0] = 16; d2[1] = 8;
     int c16[1] = {16};
-    t0 = tb_tensor(b, &r, ECW_F16, 2, d2, wl, wh);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 2, d2, wl, wh);
     t1 = tb_tensor(b, &r, ECW_F32, 1, c16, -0.1f, 0.1f);
     int ex = tb_op(b, ECW_OP_PWCONV, ECW_ACT_RELU6, 0, 0, add1, -1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 16, 0, t0, t1, -1, -1, "b2_expand");
     d3[0] = 5; d3[1] = 5; d3[2] = 16;
-    t0 = tb_tensor(b, &r, ECW_F16, 3, d3, wl, wh);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 3, d3, wl, wh);
     t1 = tb_tensor(b, &r, ECW_F32, 1, c16, -0.1f, 0.1f);
     int dw2 = tb_op(b, ECW_OP_DWCONV, ECW_ACT_HSWISH, 0, 0, ex, -1, 5, 5, 2, 2, 1, 2, 2, 1, 16, 16, 0, t0, t1, -1, -1, "b2_dw");
     d2[0] = 12; d2[1] = 16;
     int c12[1] = {12};
-    t0 = tb_tensor(b, &r, ECW_F16, 2, d2, wl, wh);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 2, d2, wl, wh);
     t1 = tb_tensor(b, &r, ECW_F32, 1, c12, -0.1f, 0.1f);
     int p2 = tb_op(b, ECW_OP_PWCONV, 0, 0, 0, dw2, -1, 1, 1, 1, 1, 0, 0, 0, 0, 16, 12, 0, t0, t1, -1, -1, "b2_project");
     /* top: conv2d 3x3 s1 explicit pad 1 (12 -> 20) silu, with a pre-BN tap */
     d4[0] = 20; d4[1] = 3; d4[2] = 3; d4[3] = 12;
     int c20[1] = {20};
-    t0 = tb_tensor(b, &r, ECW_F16, 4, d4, wl * 0.5f, wh * 0.5f);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 4, d4, wl * 0.5f, wh * 0.5f);
     t1 = tb_tensor(b, &r, ECW_F32, 1, c20, -0.1f, 0.1f);
     int top = tb_op(b, ECW_OP_CONV2D, ECW_ACT_SILU, 0, 0, p2, -1, 3, 3, 1, 1, 1, 1, 1, 1, 12, 20, 0, t0, t1, -1, -1, "top_conv");
     int bn_scale = tb_tensor(b, &r, ECW_F32, 1, c20, 0.5f, 1.5f);
@@ -246,12 +259,12 @@ int tb_build_tiny(uint64_t seed, int h, int w, int classes, uint8_t **out, size_
     int gap = tb_op(b, ECW_OP_GAP, 0, 0, 0, act, -1, 1, 1, 1, 1, 0, 0, 0, 0, 20, 20, 0, -1, -1, -1, -1, "pool");
     d2[0] = 10; d2[1] = 20;
     int c10[1] = {10};
-    t0 = tb_tensor(b, &r, ECW_F16, 2, d2, wl, wh);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 2, d2, wl, wh);
     t1 = tb_tensor(b, &r, ECW_F32, 1, c10, -0.1f, 0.1f);
     int fc1 = tb_op(b, ECW_OP_DENSE, ECW_ACT_HSWISH, 0, 0, gap, -1, 1, 1, 1, 1, 0, 0, 0, 0, 20, 10, 0, t0, t1, -1, -1, "fc1");
     d2[0] = classes; d2[1] = 10;
     int cc[1] = {classes};
-    t0 = tb_tensor(b, &r, ECW_F16, 2, d2, -1.5f, 1.5f);
+    t0 = tb_tensor(b, &r, tiny_wdt(weights, k++), 2, d2, -1.5f, 1.5f);
     t1 = tb_tensor(b, &r, ECW_F32, 1, cc, -0.5f, 0.5f);
     tb_op(b, ECW_OP_DENSE, 0, 0, 0, fc1, -1, 1, 1, 1, 1, 0, 0, 0, 0, 10, classes, 0, t0, t1, -1, -1, "logits");
     tb_tap(b, "stem", stem, ECW_TAP_OUTPUT, -1, -1);

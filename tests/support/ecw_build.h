@@ -28,6 +28,14 @@ int tb_finish(tb_builder *b, int default_tap, uint8_t **out, size_t *size);
  * dense -> classes. Taps "stem", "block1", "top_conv" (pre-BN), "top_bn"
  * (preact), "top", "pool". Random weights from seed. */
 int tb_build_tiny(uint64_t seed, int h, int w, int classes, uint8_t **out, size_t *size);
+/* The same model (same random values) with its 11 weight tensors (t0 of
+ * conv2d / dwconv / pwconv / dense, t0 and t2 of se) all f16, all f32
+ * (values not rounded to fp16), or mixed: f32 for the stem conv2d, the
+ * first dwconv, se's W1 (W2 stays f16), the first project pwconv and the
+ * first dense; f16 for the rest, so every weighted op type appears in both
+ * dtypes. Biases are always f32. */
+enum { TB_WEIGHTS_F16 = 0, TB_WEIGHTS_F32, TB_WEIGHTS_MIXED };
+int tb_build_tiny_weights(uint64_t seed, int h, int w, int classes, int weights, uint8_t **out, size_t *size);
 
 /* Little-endian field access and CRC repair for mutation tests. */
 uint32_t tb_rd32(const uint8_t *p);

@@ -2,10 +2,10 @@
 
 #include <stddef.h>
 
-static float wval(const uint16_t *w, size_t i) { return ec_f16_to_f32(w[i]); }
+#include "test_util.h"
 
 void ref_conv2d_forward(float *out, float *preact, const float *in,
-                        const uint16_t *w, const float *b,
+                        const void *w, const float *b,
                         const ec_conv_dims *d, int depthwise) {
     for (int oy = 0; oy < d->oh; oy++)
         for (int ox = 0; ox < d->ow; ox++)
@@ -19,12 +19,12 @@ void ref_conv2d_forward(float *out, float *preact, const float *in,
                         if (depthwise) {
                             size_t wi = ((size_t)ky * d->kw + kx) * d->cout + co;
                             size_t ii = ((size_t)iy * d->w + ix) * d->cin + co;
-                            acc += (double)in[ii] * (double)wval(w, wi);
+                            acc += (double)in[ii] * tu_weight(w, d->wdt, wi);
                         } else {
                             for (int ci = 0; ci < d->cin; ci++) {
                                 size_t wi = (((size_t)co * d->kh + ky) * d->kw + kx) * d->cin + ci;
                                 size_t ii = ((size_t)iy * d->w + ix) * d->cin + ci;
-                                acc += (double)in[ii] * (double)wval(w, wi);
+                                acc += (double)in[ii] * tu_weight(w, d->wdt, wi);
                             }
                         }
                     }
@@ -35,7 +35,7 @@ void ref_conv2d_forward(float *out, float *preact, const float *in,
             }
 }
 
-void ref_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
+void ref_conv2d_backward(float *din, const float *dpre, const void *w,
                          const ec_conv_dims *d, int depthwise) {
     /* Gather form: for every input element, sum over the outputs reading it. */
     for (int iy = 0; iy < d->h; iy++)
@@ -51,12 +51,12 @@ void ref_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
                         if (depthwise) {
                             size_t wi = ((size_t)ky * d->kw + kx) * d->cout + ci;
                             size_t gi = ((size_t)oy * d->ow + ox) * d->cout + ci;
-                            acc += (double)dpre[gi] * (double)wval(w, wi);
+                            acc += (double)dpre[gi] * tu_weight(w, d->wdt, wi);
                         } else {
                             for (int co = 0; co < d->cout; co++) {
                                 size_t wi = (((size_t)co * d->kh + ky) * d->kw + kx) * d->cin + ci;
                                 size_t gi = ((size_t)oy * d->ow + ox) * d->cout + co;
-                                acc += (double)dpre[gi] * (double)wval(w, wi);
+                                acc += (double)dpre[gi] * tu_weight(w, d->wdt, wi);
                             }
                         }
                     }
@@ -66,13 +66,13 @@ void ref_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
 }
 
 void ref_pwconv_forward(float *out, float *preact, const float *in,
-                        const uint16_t *w, const float *b, const ec_pw_dims *d) {
+                        const void *w, const float *b, const ec_pw_dims *d) {
     for (int i = 0; i < d->m; i++)
         for (int co = 0; co < d->cout; co++) {
             double acc = b ? (double)b[co] : 0.0;
             for (int ci = 0; ci < d->cin; ci++)
                 acc += (double)in[(size_t)i * d->cin + ci] *
-                       (double)wval(w, (size_t)co * d->cin + ci);
+                       tu_weight(w, d->wdt, (size_t)co * d->cin + ci);
             size_t oi = (size_t)i * d->cout + co;
             float pre = (float)acc;
             if (preact) preact[oi] = pre;
@@ -80,14 +80,14 @@ void ref_pwconv_forward(float *out, float *preact, const float *in,
         }
 }
 
-void ref_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
+void ref_pwconv_backward(float *din, const float *dpre, const void *w,
                          const ec_pw_dims *d) {
     for (int i = 0; i < d->m; i++)
         for (int ci = 0; ci < d->cin; ci++) {
             double acc = 0.0;
             for (int co = 0; co < d->cout; co++)
                 acc += (double)dpre[(size_t)i * d->cout + co] *
-                       (double)wval(w, (size_t)co * d->cin + ci);
+                       tu_weight(w, d->wdt, (size_t)co * d->cin + ci);
             din[(size_t)i * d->cin + ci] = (float)acc;
         }
 }

@@ -1,5 +1,6 @@
 /* Naive reference convolutions for the kernel tests: direct loops, double
- * accumulation, fp16 weights converted one by one with ec_f16_to_f32.
+ * accumulation, weights of the dims' wdt (fp16 converted one by one with
+ * ec_f16_to_f32, or fp32).
  * Written to be obviously right, not fast. */
 #ifndef EFFCAM_REF_CONV_H
 #define EFFCAM_REF_CONV_H
@@ -13,19 +14,19 @@
  * w is [kh,kw,c] and channel c only sees input channel c.
  * preact (optional) receives the value before the activation. */
 void ref_conv2d_forward(float *out, float *preact, const float *in,
-                        const uint16_t *w, const float *b,
+                        const void *w, const float *b,
                         const ec_conv_dims *d, int depthwise);
 
 /* din[iy,ix,ci] = sum over outputs that read (iy,ix,ci) of
  * dpre[oy,ox,co] * w[...]: the transpose of the forward map. */
-void ref_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
+void ref_conv2d_backward(float *din, const float *dpre, const void *w,
                          const ec_conv_dims *d, int depthwise);
 
 /* out[i,co] = act(b[co] + sum_ci w[co,ci] * in[i,ci]) */
 void ref_pwconv_forward(float *out, float *preact, const float *in,
-                        const uint16_t *w, const float *b, const ec_pw_dims *d);
+                        const void *w, const float *b, const ec_pw_dims *d);
 /* din[i,ci] = sum_co dpre[i,co] * w[co,ci] */
-void ref_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
+void ref_pwconv_backward(float *din, const float *dpre, const void *w,
                          const ec_pw_dims *d);
 
 /* TF "same" padding along one axis: output size and the leading pad

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "ecw_format.h"
+#include "test_util.h"
 
 static double clamp6(double x) { return x < 0 ? 0 : (x > 6 ? 6 : x); }
 
@@ -21,7 +22,7 @@ double ref_misc_act(int act, double x) {
 }
 
 void ref_dwconv_forward(float *out, float *preact, const float *in,
-                        const uint16_t *w, const float *b, const ec_conv_dims *d) {
+                        const void *w, const float *b, const ec_conv_dims *d) {
     int c = d->cin;
     for (int oy = 0; oy < d->oh; oy++)
         for (int ox = 0; ox < d->ow; ox++)
@@ -33,7 +34,7 @@ void ref_dwconv_forward(float *out, float *preact, const float *in,
                         int ix = ox * d->sw - d->pl + kx;
                         if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w) continue;
                         double xv = in[((size_t)iy * d->w + ix) * c + ch];
-                        double wv = ec_f16_to_f32(w[((size_t)ky * d->kw + kx) * c + ch]);
+                        double wv = tu_weight(w, d->wdt, ((size_t)ky * d->kw + kx) * c + ch);
                         acc += xv * wv;
                     }
                 size_t o = ((size_t)oy * d->ow + ox) * c + ch;
@@ -43,7 +44,7 @@ void ref_dwconv_forward(float *out, float *preact, const float *in,
 }
 
 void ref_se_forward(float *out, float *saved, const float *in,
-                    const uint16_t *w1, const float *b1, const uint16_t *w2,
+                    const void *w1, const float *b1, const void *w2,
                     const float *b2, const ec_se_dims *d) {
     int c = d->c, m = d->cmid, hw = d->h * d->w;
     double *s = calloc((size_t)c, sizeof(double));
@@ -59,13 +60,13 @@ void ref_se_forward(float *out, float *saved, const float *in,
     }
     for (int j = 0; j < m; j++) {
         double acc = b1 ? b1[j] : 0.0;
-        for (int i = 0; i < c; i++) acc += (double)ec_f16_to_f32(w1[(size_t)j * c + i]) * s[i];
+        for (int i = 0; i < c; i++) acc += tu_weight(w1, d->wdt1, (size_t)j * c + i) * s[i];
         zp[j] = acc;
         z[j] = ref_misc_act(d->act, acc);
     }
     for (int i = 0; i < c; i++) {
         double acc = b2 ? b2[i] : 0.0;
-        for (int j = 0; j < m; j++) acc += (double)ec_f16_to_f32(w2[(size_t)i * m + j]) * z[j];
+        for (int j = 0; j < m; j++) acc += tu_weight(w2, d->wdt2, (size_t)i * m + j) * z[j];
         gp[i] = acc;
         g[i] = ref_misc_act(d->gate, acc);
     }

@@ -1,5 +1,6 @@
 /* Naive reference kernels (tests only): direct loops, double accumulation,
- * fp16 weights through ec_f16_to_f32, activations evaluated in double. */
+ * weights of the dims' wdt (fp16 through ec_f16_to_f32, or fp32),
+ * activations evaluated in double. */
 #ifndef EFFCAM_REF_MISC_H
 #define EFFCAM_REF_MISC_H
 #include <stddef.h>
@@ -10,12 +11,12 @@
 /* act(x) in double, enum ecw_act. */
 double ref_misc_act(int act, double x);
 
-/* out / preact [oh, ow, c] (preact may be NULL); w f16 [kh][kw][c]; b may be NULL */
+/* out / preact [oh, ow, c] (preact may be NULL); w [kh][kw][c] (d->wdt); b may be NULL */
 void ref_dwconv_forward(float *out, float *preact, const float *in,
-                        const uint16_t *w, const float *b, const ec_conv_dims *d);
+                        const void *w, const float *b, const ec_conv_dims *d);
 /* saved (may be NULL): s[c] | zpre[cmid] | gpre[c] | g[c] */
 void ref_se_forward(float *out, float *saved, const float *in,
-                    const uint16_t *w1, const float *b1, const uint16_t *w2,
+                    const void *w1, const float *b1, const void *w2,
                     const float *b2, const ec_se_dims *d);
 void ref_gap_forward(float *out, const float *in, int hw, int c);
 void ref_softmax_forward(float *p, const float *logits, int n);

@@ -21,6 +21,17 @@ void tu_fill(tu_rng *r, float *x, size_t n, float lo, float hi) {
 void tu_fill_f16(tu_rng *r, uint16_t *w, size_t n, float lo, float hi) {
     for (size_t i = 0; i < n; i++) w[i] = ec_f32_to_f16(tu_uniform(r, lo, hi));
 }
+void *tu_weights(tu_rng *r, int wdt, size_t n, float lo, float hi) {
+    size_t esz = wdt == EC_WDT_F32 ? sizeof(float) : sizeof(uint16_t);
+    void *w = malloc((n ? n : 1) * esz);
+    if (!w) abort();
+    if (wdt == EC_WDT_F32) tu_fill(r, w, n, lo, hi);
+    else tu_fill_f16(r, w, n, lo, hi);
+    return w;
+}
+double tu_weight(const void *w, int wdt, size_t i) {
+    return wdt == EC_WDT_F32 ? (double)((const float *)w)[i] : (double)ec_f16_to_f32(((const uint16_t *)w)[i]);
+}
 double tu_rel_l2(const float *a, const float *b, size_t n) {
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) { double d = (double)a[i] - b[i]; num += d * d; den += (double)b[i] * b[i]; }

@@ -13,6 +13,12 @@ int tu_int(tu_rng *r, int lo, int hi); /* inclusive */
 void tu_fill(tu_rng *r, float *x, size_t n, float lo, float hi);
 /* n random fp16 weights in [lo, hi]. */
 void tu_fill_f16(tu_rng *r, uint16_t *w, size_t n, float lo, float hi);
+/* n random kernel weights in [lo, hi] of dtype wdt (EC_WDT_*: fp16 bits or
+ * plain floats, which are then generally not fp16-representable);
+ * malloc'ed. */
+void *tu_weights(tu_rng *r, int wdt, size_t n, float lo, float hi);
+/* Element i of such weights as a double. */
+double tu_weight(const void *w, int wdt, size_t i);
 
 /* ||a - b|| / max(||b||, tiny) */
 double tu_rel_l2(const float *a, const float *b, size_t n);

@@ -8,8 +8,9 @@ static void info_usage(FILE *f) {
     fputs(
         "Usage: effcam info MODEL [options]\n"
         "\n"
-        "Describes MODEL: name, source, input size, preprocessing, the op\n"
-        "table, Grad-CAM taps (the default marked with *) and class labels.\n"
+        "Describes MODEL: name, source, input size, preprocessing, the weight\n"
+        "dtype(s) and bytes, the op table, Grad-CAM taps (the default marked\n"
+        "with *) and class labels.\n"
         "The model is validated as it is loaded (read-only mmap).\n"
         "\n"
         "Options:\n"
@@ -17,6 +18,12 @@ static void info_usage(FILE *f) {
         "  --no-ops      leave out the per-op table\n"
         "  -h, --help    this help\n",
         f);
+}
+
+/* The weights' stored dtype(s): "f16", "f32", "mixed" or "none". */
+static const char *weight_dtype(const effcam_info *in) {
+    if (in->weight_bytes_f16 && in->weight_bytes_f32) return "mixed";
+    return in->weight_bytes_f32 ? "f32" : in->weight_bytes_f16 ? "f16" : "none";
 }
 
 static void print_json(const char *path, const effcam_model *model,
@@ -43,6 +50,10 @@ static void print_json(const char *path, const effcam_model *model,
     fputs(", ", o); json_key(o, "num_ops"); fprintf(o, "%d", in->num_ops);
     fputs(", ", o); json_key(o, "num_tensors"); fprintf(o, "%d", in->num_tensors);
     fputs(", ", o); json_key(o, "num_params"); fprintf(o, "%" PRIu64, in->num_params);
+    fputs(", ", o); json_key(o, "weight_dtype"); json_str(o, weight_dtype(in));
+    fputs(", ", o); json_key(o, "weight_bytes"); fprintf(o, "%" PRIu64, in->weight_bytes_f16 + in->weight_bytes_f32);
+    fputs(", ", o); json_key(o, "weight_bytes_f16"); fprintf(o, "%" PRIu64, in->weight_bytes_f16);
+    fputs(", ", o); json_key(o, "weight_bytes_f32"); fprintf(o, "%" PRIu64, in->weight_bytes_f32);
     fputs(", ", o); json_key(o, "num_classes"); fprintf(o, "%d", in->num_classes);
     if (with_ops) {
         fputs(", ", o); json_key(o, "ops"); fputc('[', o);
@@ -61,6 +72,7 @@ static void print_json(const char *path, const effcam_model *model,
             fputs(", ", o); json_key(o, "cin"); fprintf(o, "%d", op.cin);
             fputs(", ", o); json_key(o, "cout"); fprintf(o, "%d", op.cout);
             fputs(", ", o); json_key(o, "params"); fprintf(o, "%" PRIu64, op.params);
+            fputs(", ", o); json_key(o, "weights"); json_str(o, op.weights ? op.weights : "");
             fputc('}', o);
         }
         fputc(']', o);
@@ -98,10 +110,16 @@ static void print_text(const char *path, const effcam_model *model,
            in->head_softmax ? ", the source model ended in softmax" : "");
     printf("ops:           %d, tensors %d, params %" PRIu64 "\n", in->num_ops,
            in->num_tensors, in->num_params);
+    if (in->weight_bytes_f16 && in->weight_bytes_f32)
+        printf("weights:       mixed: f16 %" PRIu64 " bytes + f32 %" PRIu64 " bytes = %" PRIu64 " bytes\n",
+               in->weight_bytes_f16, in->weight_bytes_f32, in->weight_bytes_f16 + in->weight_bytes_f32);
+    else
+        printf("weights:       %s, %" PRIu64 " bytes (conv / dense / SE weight tensors; biases are f32)\n",
+               weight_dtype(in), in->weight_bytes_f16 + in->weight_bytes_f32);
 
     if (with_ops && in->num_ops > 0) {
-        printf("\n%5s  %-8s %-28s %-9s %-7s %-5s %13s %12s\n", "index", "type",
-               "name", "act", "kernel", "strd", "cin->cout", "params");
+        printf("\n%5s  %-8s %-28s %-9s %-7s %-5s %13s %12s  %s\n", "index", "type",
+               "name", "act", "kernel", "strd", "cin->cout", "params", "weights");
         for (int i = 0; i < in->num_ops; i++) {
             effcam_op_info op;
             memset(&op, 0, sizeof op);
@@ -114,9 +132,10 @@ static void print_text(const char *path, const effcam_model *model,
             snprintf(k, sizeof k, "%dx%d", op.kh, op.kw);
             snprintf(s, sizeof s, "%dx%d", op.sh, op.sw);
             snprintf(io, sizeof io, "%d->%d", op.cin, op.cout);
-            printf("%5d  %-8s %-28s %-9s %-7s %-5s %13s %12" PRIu64 "\n", i,
+            printf("%5d  %-8s %-28s %-9s %-7s %-5s %13s %12" PRIu64 "  %s\n", i,
                    op.type ? op.type : "?", op.name && op.name[0] ? op.name : "-",
-                   op.act ? op.act : "-", k, s, io, op.params);
+                   op.act ? op.act : "-", k, s, io, op.params,
+                   op.weights && op.weights[0] ? op.weights : "-");
         }
     }
 
