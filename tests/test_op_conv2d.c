@@ -340,14 +340,17 @@ static void test_forward_random(void **state) {
 
 static void test_multi_tile(void **state) {
     (void)state;
-    conv_case c = same_case(75, 75, 24, 16, 3, 3, 1, 1, ECW_ACT_NONE);
+    /* cout below EC_WINO_MIN_C: the im2col path (3x3 stride-1 convs with
+     * more channels go to Winograd, tests/test_op_winograd.c) */
+    conv_case c = same_case(75, 75, 24, EC_WINO_MIN_C - 4, 3, 3, 1, 1, ECW_ACT_NONE);
     ec_conv_dims d = make_dims(&c);
+    assert_false(ec_conv2d_winograd_ok(&d));
     int t = ec_conv2d_tile_rows(&d);
     /* this shape must be split into several tiles, or the test is moot */
     assert_true(t >= 1 && t < d.oh);
     assert_true((size_t)t * d.ow * 216 * sizeof(float) <= EC_CONV_TILE_BYTES);
     /* scratch = widened weights + one im2col tile */
-    assert_int_equal(ec_conv2d_scratch_floats(&d), (size_t)16 * 216 + (size_t)t * d.ow * 216);
+    assert_int_equal(ec_conv2d_scratch_floats(&d), (size_t)c.cout * 216 + (size_t)t * d.ow * 216);
     check_forward(&c, 77);
     /* a stride-2 shape with several tiles */
     conv_case c2 = same_case(96, 80, 24, 8, 5, 5, 2, 2, ECW_ACT_RELU);

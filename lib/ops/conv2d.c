@@ -15,6 +15,10 @@
  *
  * Scratch layout (both directions): [Wf: cout*K][col tile: tile_rows*ow*K]
  * (no col tile for the 1x1 direct case).
+ *
+ * Dense 3x3 stride-1 convs with enough channels go to Winograd F(4x4, 3x3)
+ * instead (conv3x3_winograd.c, both directions; ec_conv2d_winograd_ok());
+ * the im2col path stays the fallback and is callable on its own.
  */
 #include <string.h>
 
@@ -51,12 +55,18 @@ static size_t conv_col_floats(const ec_conv_dims *d) {
     return (size_t)ec_conv2d_tile_rows(d) * (size_t)d->ow * conv_k(d);
 }
 
-size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
+size_t ec_conv2d_im2col_scratch_floats(const ec_conv_dims *d) {
     return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
 }
 
+size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
+    if (ec_conv2d_winograd_ok(d)) return ec_conv3x3_wino_scratch_floats(d);
+    return ec_conv2d_im2col_scratch_floats(d);
+}
+
 size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d) {
-    return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
+    if (ec_conv2d_winograd_ok(d)) return ec_conv3x3_wino_backward_scratch_floats(d);
+    return ec_conv2d_im2col_scratch_floats(d);
 }
 
 /* Input column range of kernel row segment starting at ix0 (kw taps):
@@ -160,6 +170,19 @@ static void cv_task(void *arg, int t, int thread) {
 void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact) {
+    if (ec_conv2d_winograd_ok(d)) ec_conv3x3_wino_forward(out, in, w, b, d, scratch, preact);
+    else ec_conv2d_im2col_forward(out, in, w, b, d, scratch, preact);
+}
+
+void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
+                        const ec_conv_dims *d, float *scratch) {
+    if (ec_conv2d_winograd_ok(d)) ec_conv3x3_wino_backward(din, dpre, w, d, scratch);
+    else ec_conv2d_im2col_backward(din, dpre, w, d, scratch);
+}
+
+void ec_conv2d_im2col_forward(float *out, const float *in, const uint16_t *w,
+                              const float *b, const ec_conv_dims *d, float *scratch,
+                              float *preact) {
     const size_t K = conv_k(d);
     const int cout = d->cout;
     if (d->oh <= 0 || d->ow <= 0 || cout <= 0) return;
@@ -188,8 +211,8 @@ void ec_conv2d_forward(float *out, const float *in, const uint16_t *w,
     }
 }
 
-void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
-                        const ec_conv_dims *d, float *scratch) {
+void ec_conv2d_im2col_backward(float *din, const float *dpre, const uint16_t *w,
+                               const ec_conv_dims *d, float *scratch) {
     const size_t K = conv_k(d);
     const int cout = d->cout;
     const size_t in_n = (size_t)d->h * (size_t)d->w * (size_t)d->cin;

@@ -76,6 +76,31 @@ size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d);
 void ec_conv2d_backward(float *din, const float *dpre, const uint16_t *w,
                         const ec_conv_dims *d, float *scratch);
 
+/* The im2col + sgemm path alone (the fallback, and the tests' second
+ * reference for shapes the dispatch sends elsewhere). */
+size_t ec_conv2d_im2col_scratch_floats(const ec_conv_dims *d);
+void ec_conv2d_im2col_forward(float *out, const float *in, const uint16_t *w,
+                              const float *b, const ec_conv_dims *d, float *scratch,
+                              float *preact);
+void ec_conv2d_im2col_backward(float *din, const float *dpre, const uint16_t *w,
+                               const ec_conv_dims *d, float *scratch);
+
+/* ---- Winograd F(4x4, 3x3) (conv3x3_winograd.c) --------------------------
+ * ec_conv2d_forward / _backward (and their scratch functions) dispatch here
+ * when ec_conv2d_winograd_ok(): 3x3, stride 1, cin and cout >= EC_WINO_MIN_C
+ * (below that the transforms cost more than the multiplies they save). Any
+ * padding. Scratch: transformed weights 36*cin*cout + per-task tiles, exact
+ * and independent of the thread count. */
+#define EC_WINO_MIN_C 16
+int ec_conv2d_winograd_ok(const ec_conv_dims *d);
+size_t ec_conv3x3_wino_scratch_floats(const ec_conv_dims *d);
+void ec_conv3x3_wino_forward(float *out, const float *in, const uint16_t *w,
+                             const float *b, const ec_conv_dims *d, float *scratch,
+                             float *preact);
+size_t ec_conv3x3_wino_backward_scratch_floats(const ec_conv_dims *d);
+void ec_conv3x3_wino_backward(float *din, const float *dpre, const uint16_t *w,
+                              const ec_conv_dims *d, float *scratch);
+
 /* ---- depthwise conv (dwconv.c): same dims struct, cin == cout ---------- */
 size_t ec_dwconv_scratch_floats(const ec_conv_dims *d);
 /* out [oh,ow,c] <- in [h,w,c], w [kh,kw,c] f16, b [c] */
