@@ -56,6 +56,8 @@ static size_t conv_col_floats(const ec_conv_dims *d) {
 }
 
 size_t ec_conv2d_im2col_scratch_floats(const ec_conv_dims *d) {
+    /* direct: pwconv's scratch (its packed weights may be padded) */
+    if (conv_is_direct(d)) return ec_gemm_packed_floats(d->cin, d->cout);
     return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
 }
 

@@ -131,6 +131,19 @@ size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d);
 void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
                         const ec_pw_dims *d, float *scratch);
 
+/* ---- own AVX-512 GEMM (gemm.c), used by pwconv when ec_gemm_ok() -------
+ * C[m][n] = sum_k A[m][k] B[k][n], B packed [ceil(N/16)][K][16] in
+ * ec_gemm_packed_floats(K, N) floats; panels are 16 columns, n0 multiples
+ * of 16. pack_wT: B = W^T for fp16 W [N][K]; pack_w: B = W for fp16 W
+ * [K][N]. ec_gemm_ok(): the CPU has AVX-512F (else nothing here runs). */
+int ec_gemm_ok(void);
+void ec_gemm_enable(int on); /* tests: 0 = OpenBLAS everywhere (default 1) */
+size_t ec_gemm_packed_floats(int K, int N);
+void ec_gemm_pack_wT(float *Bp, const uint16_t *W, int N, int K, int n0, int n1);
+void ec_gemm_pack_w(float *Bp, const uint16_t *W, int K, int N, int n0, int n1);
+void ec_gemm_packed(const float *A, size_t lda, const float *Bp, int K, float *C,
+                    size_t ldc, int M, int n0, int n1);
+
 /* ---- squeeze-and-excitation (se.c) -------------------------------------
  * s = mean_hw(x)            [c]
  * z = act(W1 s + b1)        [cmid]

@@ -8,7 +8,14 @@
  *     first, in parallel);
  *   - few rows (late layers, dense): column slices; each task widens its
  *     own weight rows, so the weights are streamed once in total.
- * No per-thread scratch: slices of the shared widened weights. */
+ * No per-thread scratch: slices of the shared widened weights.
+ *
+ * With AVX-512 (ec_gemm_ok()) and m > 1, the weights are packed instead
+ * (ec_gemm_pack_*: panels of 16 output columns, same task split) and the
+ * slices run our own GEMM kernel (gemm.c: ~2x OpenBLAS 0.3.21 on these
+ * shapes here); OpenBLAS otherwise. Scratch: the packed size in both
+ * cases (>= cout * cin, independent of the CPU, so a plan made on one
+ * machine holds on another). */
 #include <string.h>
 
 #include <cblas.h>
@@ -17,11 +24,11 @@
 #include "pool.h"
 
 size_t ec_pwconv_scratch_floats(const ec_pw_dims *d) {
-    return (size_t)d->cout * (size_t)d->cin;
+    return ec_gemm_packed_floats(d->cin, d->cout); /* >= cout * cin */
 }
 
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d) {
-    return (size_t)d->cout * (size_t)d->cin;
+    return ec_gemm_packed_floats(d->cout, d->cin); /* >= cout * cin */
 }
 
 #define PW_TASK_BYTES (96u * 1024u) /* output bytes per row-slice task */
@@ -30,13 +37,18 @@ typedef struct pw_job {
     float *out, *wf, *preact;
     const float *in, *b;
     const uint16_t *w;
-    int m, cin, cout, act, ntasks, by_cols;
+    int m, cin, cout, act, ntasks, by_cols, own;
 } pw_job;
 
 static void widen_task(void *arg, int t, int thread) {
     (void)thread;
     pw_job *j = arg;
     int lo, hi;
+    if (j->own) {
+        ec_split(j->cout, j->ntasks, t, 16, &lo, &hi);
+        ec_gemm_pack_wT(j->wf, j->w, j->cout, j->cin, lo, hi);
+        return;
+    }
     ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
     ec_f16_widen(j->wf + (size_t)lo * j->cin, j->w + (size_t)lo * j->cin, (size_t)(hi - lo) * j->cin);
 }
@@ -46,7 +58,17 @@ static void pw_task(void *arg, int t, int thread) {
     pw_job *j = arg;
     const int cin = j->cin, cout = j->cout;
     int lo, hi;
-    if (j->by_cols) {
+    if (j->by_cols && j->own) {
+        ec_split(cout, j->ntasks, t, 32, &lo, &hi);
+        const int nc = hi - lo;
+        if (nc <= 0) return;
+        ec_gemm_pack_wT(j->wf, j->w, cout, cin, lo, hi);
+        ec_gemm_packed(j->in, (size_t)cin, j->wf, cin, j->out, (size_t)cout, j->m, lo, hi);
+        for (int r = 0; r < j->m; r++) {
+            size_t o = (size_t)r * cout + (size_t)lo;
+            ec_act_row_isa(j->out + o, j->b ? j->b + lo : NULL, (size_t)nc, j->act, j->preact ? j->preact + o : NULL, -1);
+        }
+    } else if (j->by_cols) {
         ec_split(cout, j->ntasks, t, 16, &lo, &hi);
         const int nc = hi - lo;
         if (nc <= 0) return;
@@ -68,8 +90,11 @@ static void pw_task(void *arg, int t, int thread) {
         const int nr = hi - lo;
         if (nr <= 0) return;
         const size_t o = (size_t)lo * cout;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, cout, cin, 1.0f, j->in + (size_t)lo * cin, cin, j->wf,
-                    cin, 0.0f, j->out + o, cout);
+        if (j->own)
+            ec_gemm_packed(j->in + (size_t)lo * cin, (size_t)cin, j->wf, cin, j->out + o, (size_t)cout, nr, 0, cout);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, cout, cin, 1.0f, j->in + (size_t)lo * cin, cin,
+                        j->wf, cin, 0.0f, j->out + o, cout);
         ec_bias_act(j->out + o, j->b, nr, cout, j->act, j->preact ? j->preact + o : NULL);
     }
 }
@@ -85,12 +110,12 @@ void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
         return;
     }
     const int nt = ec_pool_threads();
-    pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout};
+    pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout, m > 1 && ec_gemm_ok()};
     /* several tasks per thread: a thread that is descheduled (shared
      * machine) holds back only a small slice, the others take the rest */
     const int per = nt > 1 ? 4 * nt : 1;
     if (j.by_cols) {
-        int units = (cout + 15) / 16;
+        int units = (cout + (j.own ? 31 : 15)) / (j.own ? 32 : 16);
         j.ntasks = per < units ? per : units;
         ec_parallel_for(j.ntasks, pw_task, &j);
         return;
@@ -110,13 +135,18 @@ typedef struct pwb_job {
     float *din, *wf;
     const float *dpre;
     const uint16_t *w;
-    int m, cin, cout, ntasks;
+    int m, cin, cout, ntasks, own;
 } pwb_job;
 
 static void pwb_widen(void *arg, int t, int thread) {
     (void)thread;
     pwb_job *j = arg;
     int lo, hi;
+    if (j->own) { /* B = W [cout][cin]: panels over cin */
+        ec_split(j->cin, j->ntasks, t, 16, &lo, &hi);
+        ec_gemm_pack_w(j->wf, j->w, j->cout, j->cin, lo, hi);
+        return;
+    }
     ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
     ec_f16_widen(j->wf + (size_t)lo * j->cin, j->w + (size_t)lo * j->cin, (size_t)(hi - lo) * j->cin);
 }
@@ -135,6 +165,11 @@ static void pwb_task(void *arg, int t, int thread) {
     }
     ec_split(j->m, j->ntasks, t, 4, &lo, &hi);
     if (hi <= lo) return;
+    if (j->own) {
+        ec_gemm_packed(j->dpre + (size_t)lo * j->cout, (size_t)j->cout, j->wf, j->cout, j->din + (size_t)lo * j->cin,
+                       (size_t)j->cin, hi - lo, 0, j->cin);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, j->cin, j->cout, 1.0f,
                 j->dpre + (size_t)lo * j->cout, j->cout, j->wf, j->cin, 0.0f, j->din + (size_t)lo * j->cin, j->cin);
 }
@@ -148,7 +183,7 @@ void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
         return;
     }
     const int nt = ec_pool_threads();
-    pwb_job j = {din, scratch, dpre, w, m, cin, cout, nt};
+    pwb_job j = {din, scratch, dpre, w, m, cin, cout, nt, m > 1 && ec_gemm_ok()};
     ec_parallel_for(nt, pwb_widen, &j);
     ec_parallel_for(nt, pwb_task, &j);
 }
