@@ -14,6 +14,7 @@
 
 #include "ecw_format.h"
 #include "ops/ops.h"
+#include "pool.h"
 #include "ref_conv.h"
 #include "test_util.h"
 
@@ -349,8 +350,8 @@ static void test_multi_tile(void **state) {
     /* this shape must be split into several tiles, or the test is moot */
     assert_true(t >= 1 && t < d.oh);
     assert_true((size_t)t * d.ow * 216 * sizeof(float) <= EC_CONV_TILE_BYTES);
-    /* scratch = widened weights + one im2col tile */
-    assert_int_equal(ec_conv2d_scratch_floats(&d), (size_t)c.cout * 216 + (size_t)t * d.ow * 216);
+    /* scratch = widened / packed weights + one im2col tile */
+    assert_int_equal(ec_conv2d_scratch_floats(&d), ec_gemm_packed_floats(216, c.cout) + (size_t)t * d.ow * 216);
     check_forward(&c, 77);
     /* a stride-2 shape with several tiles */
     conv_case c2 = same_case(96, 80, 24, 8, 5, 5, 2, 2, ECW_ACT_RELU);
@@ -419,8 +420,24 @@ static void test_ref_depthwise_consistent(void **state) {
     }
 }
 
+/* OpenBLAS (as on CPUs without AVX-512) and 2 threads on the same shapes. */
+static void test_paths_threads(void **state) {
+    for (int own = 0; own <= 1; own++)
+        for (int threads = 1; threads <= 2; threads++) {
+            ec_gemm_enable(own);
+            ec_pool_set_threads(threads);
+            test_forward_fixed(state);
+            test_forward_random(state);
+            test_multi_tile(state);
+            test_backward_fixed(state);
+        }
+    ec_gemm_enable(1);
+    ec_pool_set_threads(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paths_threads),
         cmocka_unit_test(test_forward_fixed),
         cmocka_unit_test(test_forward_every_act),
         cmocka_unit_test(test_forward_random),

@@ -260,6 +260,14 @@ static void test_dispatch(void **state) {
     assert_int_equal(s1, ec_conv2d_scratch_floats(&d));
 }
 
+/* The portable GEMM blocks (as on CPUs without AVX-512) on the same shapes. */
+static void test_without_gemm_ok(void **state) {
+    ec_gemm_enable(0);
+    test_fixed(state);
+    test_model_shapes(state);
+    ec_gemm_enable(1);
+}
+
 static int report(void **state) {
     (void)state;
     printf("winograd: max rel L2 vs the double reference: forward %.3g, backward %.3g (bound %.1g)\n", g_max_fwd,
@@ -273,6 +281,7 @@ int main(void) {
         cmocka_unit_test(test_fixed),
         cmocka_unit_test(test_model_shapes),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_without_gemm_ok),
     };
     return cmocka_run_group_tests(tests, NULL, report);
 }

@@ -58,7 +58,9 @@ static size_t conv_col_floats(const ec_conv_dims *d) {
 size_t ec_conv2d_im2col_scratch_floats(const ec_conv_dims *d) {
     /* direct: pwconv's scratch (its packed weights may be padded) */
     if (conv_is_direct(d)) return ec_gemm_packed_floats(d->cin, d->cout);
-    return (size_t)d->cout * conv_k(d) + conv_col_floats(d);
+    /* the weights: widened [cout][K] or packed for gemm.c (>=; the larger
+     * on every CPU) */
+    return ec_gemm_packed_floats((int)conv_k(d), d->cout) + conv_col_floats(d);
 }
 
 size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
@@ -140,7 +142,7 @@ typedef struct cv_job {
     const float *in, *b;
     const uint16_t *w;
     const ec_conv_dims *d;
-    int oy0, M, ntasks;
+    int oy0, M, ntasks, own;
 } cv_job;
 
 static void cv_widen(void *arg, int t, int thread) {
@@ -148,6 +150,11 @@ static void cv_widen(void *arg, int t, int thread) {
     cv_job *j = arg;
     const size_t K = conv_k(j->d);
     int lo, hi;
+    if (j->own) {
+        ec_split(j->d->cout, j->ntasks, t, 16, &lo, &hi);
+        ec_gemm_pack_wT(j->wf, j->w, j->d->cout, (int)K, lo, hi);
+        return;
+    }
     ec_split(j->d->cout, j->ntasks, t, 4, &lo, &hi);
     ec_f16_widen(j->wf + (size_t)lo * K, j->w + (size_t)lo * K, (size_t)(hi - lo) * K);
 }
@@ -164,8 +171,11 @@ static void cv_task(void *arg, int t, int thread) {
     if (p1 <= p0) return;
     im2col_pixels(j->col, j->in, d, j->oy0, p0, p1);
     const size_t off = ((size_t)j->oy0 * (size_t)d->ow + (size_t)p0) * (size_t)cout;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p1 - p0, cout, (int)K, 1.0f, j->col + (size_t)p0 * K,
-                (int)K, j->wf, (int)K, 0.0f, j->out + off, cout);
+    if (j->own)
+        ec_gemm_packed(j->col + (size_t)p0 * K, K, j->wf, (int)K, j->out + off, (size_t)cout, p1 - p0, 0, cout);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p1 - p0, cout, (int)K, 1.0f, j->col + (size_t)p0 * K,
+                    (int)K, j->wf, (int)K, 0.0f, j->out + off, cout);
     ec_bias_act(j->out + off, j->b, p1 - p0, cout, d->act, j->preact ? j->preact + off : NULL);
 }
 
@@ -200,7 +210,7 @@ void ec_conv2d_im2col_forward(float *out, const float *in, const uint16_t *w,
         return;
     }
     const int nt = ec_pool_threads();
-    cv_job j = {out, preact, scratch + (size_t)cout * K, scratch, in, b, w, d, 0, 0, nt};
+    cv_job j = {out, preact, scratch + ec_gemm_packed_floats((int)K, cout), scratch, in, b, w, d, 0, 0, nt, ec_gemm_ok()};
     ec_parallel_for(nt, cv_widen, &j);
     const int tile = ec_conv2d_tile_rows(d);
     for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
@@ -235,7 +245,7 @@ void ec_conv2d_im2col_backward(float *din, const float *dpre, const uint16_t *w,
     }
 
     memset(din, 0, in_n * sizeof(float));
-    float *dcol = scratch + (size_t)cout * K;
+    float *dcol = scratch + ec_gemm_packed_floats((int)K, cout);
     const int tile = ec_conv2d_tile_rows(d);
     for (int oy0 = 0; oy0 < d->oh; oy0 += tile) {
         const int rows = d->oh - oy0 < tile ? d->oh - oy0 : tile;

@@ -361,6 +361,7 @@ typedef struct wino_job {
     out_fn fout;
     w_fn fw;
     gemm_fn fgemm;
+    int own; /* ec_gemm_ok(): gemm.c's kernel instead of fgemm */
 } wino_job;
 
 /* U[xi][o / 16][i][o % 16] (o: output channel of the Winograd conv, i: input) */
@@ -430,7 +431,13 @@ static void wino_tiles_task(void *arg, int t, int thread) {
         const int nch = OC - cb < WINO_CB ? OC - cb : WINO_CB;
         const int npk = (nch + 15) / 16;
         const float *Up = j->U + (size_t)(cb / 16) * IC * 16;
-        for (int xi = 0; xi < 36; xi++) j->fgemm(M + (size_t)xi * ms, V + (size_t)xi * vs, Up + xi * xs, rows, IC, npk);
+        if (j->own) /* gemm.c's 12 x 32 block: U_xi is already in its panel layout */
+            for (int xi = 0; xi < 36; xi++)
+                ec_gemm_packed(V + (size_t)xi * vs, (size_t)IC, Up + xi * xs, IC, M + (size_t)xi * ms, WINO_CB, rows, 0,
+                               nch);
+        else
+            for (int xi = 0; xi < 36; xi++)
+                j->fgemm(M + (size_t)xi * ms, V + (size_t)xi * vs, Up + xi * xs, rows, IC, npk);
         for (int i = 0; i < n; i++) {
             const int tile = t0 + i, ty = tile / g->tiles_x, tx = tile % g->tiles_x;
             const int oy0 = ty * 4, ox0 = tx * 4;
@@ -469,6 +476,7 @@ static void wino_run(wino_job *j, int fwd_cout, int fwd_cin) {
         (void)isa;
         j->fin = in_tile_base; j->fout = out_tile_base; j->fw = w_tile_base; j->fgemm = gemm_base;
     }
+    j->own = ec_gemm_ok();
     j->wcout = fwd_cout;
     j->wcin = fwd_cin;
     memset(j->zero, 0, (size_t)j->g.IC * sizeof(float));
