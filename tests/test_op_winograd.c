@@ -157,6 +157,24 @@ static void check_case(const wcase *c, uint64_t seed) {
         free(s);
     }
 
+    /* every instruction-set level the CPU has (transforms + GEMM blocks) */
+    for (int isa = EC_ISA_SCALAR; isa <= ec_isa_max(); isa++) {
+        size_t nf = ec_conv3x3_wino_scratch_floats(&d), nb = ec_conv3x3_wino_backward_scratch_floats(&d);
+        float *sf = alloc_f(nf), *sb = alloc_f(nb), *o = alloc_f(n_out), *pr = alloc_f(n_out), *dn = alloc_f(n_in);
+        fill_nan(sf, nf); fill_nan(sb, nb); fill_nan(o, n_out); fill_nan(pr, n_out); fill_nan(dn, n_in);
+        ec_conv3x3_wino_forward_isa(o, in, w, b, &d, sf, pr, isa);
+        ec_conv3x3_wino_backward_isa(dn, dpre, w, &d, sb, isa);
+        double eo = tu_rel_l2(o, rout, n_out), ep = tu_rel_l2(pr, rpre, n_out), eb = tu_rel_l2(dn, rdin, n_in);
+        if (eo > g_max_fwd) g_max_fwd = eo;
+        if (eb > g_max_bwd) g_max_bwd = eb;
+        if (!all_finite(o, n_out) || !all_finite(dn, n_in) || !(eo <= WINO_TOL) || !(ep <= WINO_TOL) ||
+            !(eb <= WINO_TOL)) {
+            print_error("winograd isa %d (%s): rel_l2 out %.3g pre %.3g din %.3g\n", isa, desc, eo, ep, eb);
+            fail();
+        }
+        free(sf); free(sb); free(o); free(pr); free(dn);
+    }
+
     /* the im2col fallback agrees too */
     size_t ns = ec_conv2d_im2col_scratch_floats(&d);
     float *s = alloc_f(ns), *o2 = alloc_f(n_out), *p2 = alloc_f(n_out), *dn2 = alloc_f(n_in);

@@ -463,8 +463,8 @@ static void wino_tiles_task(void *arg, int t, int thread) {
         }
 }
 
-static void wino_run(wino_job *j, int fwd_cout, int fwd_cin) {
-    const int isa = ec_isa_max();
+static void wino_run(wino_job *j, int fwd_cout, int fwd_cin, int isa) {
+    if (isa < 0 || isa > ec_isa_max()) isa = ec_isa_max();
 #if defined(__x86_64__) && defined(__GNUC__)
     if (isa >= EC_ISA_AVX512) {
         j->fin = in_tile_avx512; j->fout = out_tile_avx512; j->fw = w_tile_avx512; j->fgemm = gemm_avx512;
@@ -476,7 +476,7 @@ static void wino_run(wino_job *j, int fwd_cout, int fwd_cin) {
         (void)isa;
         j->fin = in_tile_base; j->fout = out_tile_base; j->fw = w_tile_base; j->fgemm = gemm_base;
     }
-    j->own = ec_gemm_ok();
+    j->own = isa >= EC_ISA_AVX512 && ec_gemm_ok();
     j->wcout = fwd_cout;
     j->wcin = fwd_cin;
     memset(j->zero, 0, (size_t)j->g.IC * sizeof(float));
@@ -492,6 +492,16 @@ static void wino_run(wino_job *j, int fwd_cout, int fwd_cin) {
 
 void ec_conv3x3_wino_forward(float *out, const float *in, const uint16_t *w, const float *b,
                              const ec_conv_dims *d, float *scratch, float *preact) {
+    ec_conv3x3_wino_forward_isa(out, in, w, b, d, scratch, preact, -1);
+}
+
+void ec_conv3x3_wino_backward(float *din, const float *dpre, const uint16_t *w, const ec_conv_dims *d,
+                              float *scratch) {
+    ec_conv3x3_wino_backward_isa(din, dpre, w, d, scratch, -1);
+}
+
+void ec_conv3x3_wino_forward_isa(float *out, const float *in, const uint16_t *w, const float *b,
+                                 const ec_conv_dims *d, float *scratch, float *preact, int isa) {
     wino_job j;
     memset(&j, 0, sizeof j);
     wino_geom_of(d->cin, d->cout, d->oh, d->ow, &j.g);
@@ -509,11 +519,11 @@ void ec_conv3x3_wino_forward(float *out, const float *in, const uint16_t *w, con
     j.slots = j.zero + j.g.IC;
     j.w = w;
     j.flip = 0;
-    wino_run(&j, d->cout, d->cin);
+    wino_run(&j, d->cout, d->cin, isa);
 }
 
-void ec_conv3x3_wino_backward(float *din, const float *dpre, const uint16_t *w, const ec_conv_dims *d,
-                              float *scratch) {
+void ec_conv3x3_wino_backward_isa(float *din, const float *dpre, const uint16_t *w, const ec_conv_dims *d,
+                                  float *scratch, int isa) {
     wino_job j;
     memset(&j, 0, sizeof j);
     wino_geom_of(d->cout, d->cin, d->h, d->w, &j.g);
@@ -529,5 +539,5 @@ void ec_conv3x3_wino_backward(float *din, const float *dpre, const uint16_t *w, 
     j.slots = j.zero + j.g.IC;
     j.w = w;
     j.flip = 1;
-    wino_run(&j, d->cout, d->cin);
+    wino_run(&j, d->cout, d->cin, isa);
 }

@@ -100,6 +100,13 @@ void ec_conv3x3_wino_forward(float *out, const float *in, const uint16_t *w,
 size_t ec_conv3x3_wino_backward_scratch_floats(const ec_conv_dims *d);
 void ec_conv3x3_wino_backward(float *din, const float *dpre, const uint16_t *w,
                               const ec_conv_dims *d, float *scratch);
+/* Same, with the instruction-set path forced (EC_ISA_*; < 0 = best): the
+ * transforms and GEMM blocks of each level, for the tests. */
+void ec_conv3x3_wino_forward_isa(float *out, const float *in, const uint16_t *w,
+                                 const float *b, const ec_conv_dims *d, float *scratch,
+                                 float *preact, int isa);
+void ec_conv3x3_wino_backward_isa(float *din, const float *dpre, const uint16_t *w,
+                                  const ec_conv_dims *d, float *scratch, int isa);
 
 /* ---- depthwise conv (dwconv.c): same dims struct, cin == cout ---------- */
 size_t ec_dwconv_scratch_floats(const ec_conv_dims *d);
