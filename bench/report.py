@@ -9,7 +9,9 @@ median of the per-round median ratios (effcam and the peer measured minutes
 apart in the same round). Peak RSS: the largest VmHWM over the rounds
 (effcam's is taken right after its predictions, before the extras).
 % of FMA peak: GFLOP per prediction / median time, over the nominal peak in
-PEERS.md (110 GFLOP/s per core) and over the peak measured in this run.
+PEERS.md (110 GFLOP/s per core: the AVX2+FMA loop) and over the peak measured
+in this run (since 2026-11-25 the best of the AVX2 and AVX-512 loops; AVX-512
+runs ~2x AVX2 on this CPU, so the two columns differ by about 2x).
 """
 import argparse
 import json
@@ -17,7 +19,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-NOMINAL_PEAK_PER_CORE = 110.0  # GFLOP/s, PEERS.md (107-114 measured on an idle machine)
+NOMINAL_PEAK_PER_CORE = 110.0  # GFLOP/s, PEERS.md (107-114 measured on an idle machine; AVX2+FMA loop)
 LABEL = {"efficientnet_b0": "efficientnet_b0 @224", "efficientnet_v2_s_c7": "efficientnet_v2_s 7-class @300",
          "efficientnet_v2_s": "efficientnet_v2_s @384"}
 ORDER = ["efficientnet_b0", "efficientnet_v2_s_c7", "efficientnet_v2_s"]

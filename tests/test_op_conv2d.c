@@ -15,6 +15,7 @@
 
 #include "ecw_format.h"
 #include "ops/ops.h"
+#include "pool.h"
 #include "ref_conv.h"
 #include "test_util.h"
 
@@ -342,14 +343,17 @@ static void test_forward_random(void **state) {
 
 static void test_multi_tile(void **state) {
     (void)state;
-    conv_case c = same_case(75, 75, 24, 16, 3, 3, 1, 1, ECW_ACT_NONE);
+    /* cout below EC_WINO_MIN_C: the im2col path (3x3 stride-1 convs with
+     * more channels go to Winograd, tests/test_op_winograd.c) */
+    conv_case c = same_case(75, 75, 24, EC_WINO_MIN_C - 4, 3, 3, 1, 1, ECW_ACT_NONE);
     ec_conv_dims d = make_dims(&c);
+    assert_false(ec_conv2d_winograd_ok(&d));
     int t = ec_conv2d_tile_rows(&d);
     /* this shape must be split into several tiles, or the test is moot */
     assert_true(t >= 1 && t < d.oh);
     assert_true((size_t)t * d.ow * 216 * sizeof(float) <= EC_CONV_TILE_BYTES);
-    /* scratch = widened weights (fp16 only) + one im2col tile */
-    size_t wf = g_wdt == EC_WDT_F32 ? 0 : (size_t)16 * 216;
+    /* scratch = widened / packed weights (fp16 only) + one im2col tile */
+    size_t wf = g_wdt == EC_WDT_F32 ? 0 : ec_gemm_packed_floats(216, c.cout);
     assert_int_equal(ec_conv2d_scratch_floats(&d), wf + (size_t)t * d.ow * 216);
     assert_int_equal(ec_conv2d_backward_scratch_floats(&d), wf + (size_t)t * d.ow * 216);
     check_forward(&c, 77);
@@ -436,8 +440,24 @@ static void test_f32_weights(void **state) {
     g_wdt = EC_WDT_F16;
 }
 
+/* OpenBLAS (as on CPUs without AVX-512) and 2 threads on the same shapes. */
+static void test_paths_threads(void **state) {
+    for (int own = 0; own <= 1; own++)
+        for (int threads = 1; threads <= 2; threads++) {
+            ec_gemm_enable(own);
+            ec_pool_set_threads(threads);
+            test_forward_fixed(state);
+            test_forward_random(state);
+            test_multi_tile(state);
+            test_backward_fixed(state);
+        }
+    ec_gemm_enable(1);
+    ec_pool_set_threads(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paths_threads),
         cmocka_unit_test(test_forward_fixed),
         cmocka_unit_test(test_forward_every_act),
         cmocka_unit_test(test_forward_random),

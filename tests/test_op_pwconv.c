@@ -14,6 +14,7 @@
 
 #include "ecw_format.h"
 #include "ops/ops.h"
+#include "pool.h"
 #include "ref_conv.h"
 #include "test_util.h"
 
@@ -78,7 +79,8 @@ static void run_forward(const pw_data *p, const float *in, float *out, float *pr
 static void check_forward(int m, int cin, int cout, int act, int bias, uint64_t seed) {
     pw_data p;
     make_data(&p, m, cin, cout, act, bias, seed);
-    assert_int_equal(ec_pwconv_scratch_floats(&p.d), g_wdt == EC_WDT_F32 ? 0 : (size_t)cin * cout);
+    /* fp16: the packed weights, whole panels of 16 output channels; fp32: none */
+    assert_int_equal(ec_pwconv_scratch_floats(&p.d), g_wdt == EC_WDT_F32 ? 0 : (size_t)cin * ((cout + 15) / 16 * 16));
     float *out = alloc_f(p.n_out), *pre = alloc_f(p.n_out), *out2 = alloc_f(p.n_out);
     float *rout = alloc_f(p.n_out), *rpre = alloc_f(p.n_out);
     fill_nan(out, p.n_out);
@@ -111,7 +113,8 @@ static void check_backward(int m, int cin, int cout, uint64_t seed, int n_sample
     float *din = alloc_f(p.n_in), *rdin = alloc_f(p.n_in);
     fill_nan(din, p.n_in);
     size_t ns = ec_pwconv_backward_scratch_floats(&p.d);
-    assert_int_equal(ns, g_wdt == EC_WDT_F32 ? 0 : (size_t)cin * cout);
+    /* fp16 packed: panels of 16 input channels; fp32: none */
+    assert_int_equal(ns, g_wdt == EC_WDT_F32 ? 0 : (size_t)cout * ((cin + 15) / 16 * 16));
     float *scratch = alloc_f(ns);
     fill_nan(scratch, ns);
     ec_pwconv_backward(din, dpre, p.w, &p.d, scratch);
@@ -214,8 +217,24 @@ static void test_f32_weights(void **state) {
     g_wdt = EC_WDT_F16;
 }
 
+/* Both GEMM paths (our AVX-512 kernel when the CPU has it, OpenBLAS) at 1
+ * and 2 threads. */
+static void test_paths_threads(void **state) {
+    for (int own = 0; own <= 1; own++)
+        for (int threads = 1; threads <= 2; threads++) {
+            ec_gemm_enable(own);
+            ec_pool_set_threads(threads);
+            test_forward_shapes(state);
+            test_forward_random(state);
+            test_backward(state);
+        }
+    ec_gemm_enable(1);
+    ec_pool_set_threads(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paths_threads),
         cmocka_unit_test(test_forward_shapes),
         cmocka_unit_test(test_forward_every_act),
         cmocka_unit_test(test_forward_random),

@@ -15,8 +15,14 @@
  * A 1x1, stride-1, unpadded conv whose output rows are contiguous in the
  * input (ow == w) needs no im2col: the input is already the col matrix.
  *
- * Scratch layout (both directions): [Wf: cout*K, fp16 weights only]
- * [col tile: tile_rows*ow*K] (no col tile for the 1x1 direct case).
+ * Scratch layout (both directions): [Wf: fp16 weights widened [cout][K] or
+ * packed for gemm.c (the larger on every CPU); none for fp32 weights, used in
+ * place] [col tile: tile_rows*ow*K] (no col tile for the 1x1 direct case).
+ *
+ * Dense 3x3 stride-1 convs with fp16 weights and enough channels go to
+ * Winograd F(4x4, 3x3) instead (conv3x3_winograd.c, both directions;
+ * ec_conv2d_winograd_ok()); the im2col path stays the fallback and is
+ * callable on its own.
  */
 #include <string.h>
 
@@ -48,9 +54,10 @@ int ec_conv2d_tile_rows(const ec_conv_dims *d) {
     return (int)((oh + ntiles - 1) / ntiles);
 }
 
-/* The widened copy of fp16 weights; fp32 weights are used in place. */
+/* fp16 weights widened or packed for gemm.c (>=, the larger on every CPU);
+ * fp32 weights are used in place. */
 static size_t conv_wf_floats(const ec_conv_dims *d) {
-    return d->wdt == EC_WDT_F32 ? 0 : (size_t)d->cout * conv_k(d);
+    return d->wdt == EC_WDT_F32 ? 0 : ec_gemm_packed_floats((int)conv_k(d), d->cout);
 }
 
 static size_t conv_col_floats(const ec_conv_dims *d) {
@@ -58,12 +65,23 @@ static size_t conv_col_floats(const ec_conv_dims *d) {
     return (size_t)ec_conv2d_tile_rows(d) * (size_t)d->ow * conv_k(d);
 }
 
-size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
+size_t ec_conv2d_im2col_scratch_floats(const ec_conv_dims *d) {
+    /* direct: pwconv's scratch (its packed weights may be padded) */
+    if (conv_is_direct(d)) {
+        ec_pw_dims pd = {d->oh * d->ow, d->cin, d->cout, d->act, d->wdt};
+        return ec_pwconv_scratch_floats(&pd);
+    }
     return conv_wf_floats(d) + conv_col_floats(d);
 }
 
+size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
+    if (ec_conv2d_winograd_ok(d)) return ec_conv3x3_wino_scratch_floats(d);
+    return ec_conv2d_im2col_scratch_floats(d);
+}
+
 size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d) {
-    return conv_wf_floats(d) + conv_col_floats(d);
+    if (ec_conv2d_winograd_ok(d)) return ec_conv3x3_wino_backward_scratch_floats(d);
+    return ec_conv2d_im2col_scratch_floats(d);
 }
 
 /* Input column range of kernel row segment starting at ix0 (kw taps):
@@ -135,7 +153,7 @@ typedef struct cv_job {
     const float *in, *b, *wf;         /* wf: the fp32 weights the sgemm reads */
     const uint16_t *w;
     const ec_conv_dims *d;
-    int oy0, M, ntasks;
+    int oy0, M, ntasks, own;
 } cv_job;
 
 static void cv_widen(void *arg, int t, int thread) {
@@ -143,6 +161,11 @@ static void cv_widen(void *arg, int t, int thread) {
     cv_job *j = arg;
     const size_t K = conv_k(j->d);
     int lo, hi;
+    if (j->own) {
+        ec_split(j->d->cout, j->ntasks, t, 16, &lo, &hi);
+        ec_gemm_pack_wT(j->wbuf, j->w, j->d->cout, (int)K, lo, hi);
+        return;
+    }
     ec_split(j->d->cout, j->ntasks, t, 4, &lo, &hi);
     ec_f16_widen(j->wbuf + (size_t)lo * K, j->w + (size_t)lo * K, (size_t)(hi - lo) * K);
 }
@@ -159,14 +182,30 @@ static void cv_task(void *arg, int t, int thread) {
     if (p1 <= p0) return;
     im2col_pixels(j->col, j->in, d, j->oy0, p0, p1);
     const size_t off = ((size_t)j->oy0 * (size_t)d->ow + (size_t)p0) * (size_t)cout;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p1 - p0, cout, (int)K, 1.0f, j->col + (size_t)p0 * K,
-                (int)K, j->wf, (int)K, 0.0f, j->out + off, cout);
+    if (j->own)
+        ec_gemm_packed(j->col + (size_t)p0 * K, K, j->wf, (int)K, j->out + off, (size_t)cout, p1 - p0, 0, cout);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p1 - p0, cout, (int)K, 1.0f, j->col + (size_t)p0 * K,
+                    (int)K, j->wf, (int)K, 0.0f, j->out + off, cout);
     ec_bias_act(j->out + off, j->b, p1 - p0, cout, d->act, j->preact ? j->preact + off : NULL);
 }
 
 void ec_conv2d_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact) {
+    if (ec_conv2d_winograd_ok(d)) ec_conv3x3_wino_forward(out, in, w, b, d, scratch, preact);
+    else ec_conv2d_im2col_forward(out, in, w, b, d, scratch, preact);
+}
+
+void ec_conv2d_backward(float *din, const float *dpre, const void *w,
+                        const ec_conv_dims *d, float *scratch) {
+    if (ec_conv2d_winograd_ok(d)) ec_conv3x3_wino_backward(din, dpre, w, d, scratch);
+    else ec_conv2d_im2col_backward(din, dpre, w, d, scratch);
+}
+
+void ec_conv2d_im2col_forward(float *out, const float *in, const void *w,
+                              const float *b, const ec_conv_dims *d, float *scratch,
+                              float *preact) {
     const size_t K = conv_k(d);
     const int cout = d->cout;
     if (d->oh <= 0 || d->ow <= 0 || cout <= 0) return;
@@ -190,6 +229,7 @@ void ec_conv2d_forward(float *out, const float *in, const void *w,
         j.w = w;
         j.wbuf = scratch;
         j.wf = scratch;
+        j.own = ec_gemm_ok(); /* packed for gemm.c, else widened for sgemm */
         ec_parallel_for(nt, cv_widen, &j);
     }
     const int tile = ec_conv2d_tile_rows(d);
@@ -203,8 +243,8 @@ void ec_conv2d_forward(float *out, const float *in, const void *w,
     }
 }
 
-void ec_conv2d_backward(float *din, const float *dpre, const void *w,
-                        const ec_conv_dims *d, float *scratch) {
+void ec_conv2d_im2col_backward(float *din, const float *dpre, const void *w,
+                               const ec_conv_dims *d, float *scratch) {
     const size_t K = conv_k(d);
     const int cout = d->cout;
     const size_t in_n = (size_t)d->h * (size_t)d->w * (size_t)d->cin;

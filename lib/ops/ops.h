@@ -84,6 +84,38 @@ size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d);
 void ec_conv2d_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch);
 
+/* The im2col + sgemm path alone (the fallback, and the tests' second
+ * reference for shapes the dispatch sends elsewhere). */
+size_t ec_conv2d_im2col_scratch_floats(const ec_conv_dims *d);
+void ec_conv2d_im2col_forward(float *out, const float *in, const void *w,
+                              const float *b, const ec_conv_dims *d, float *scratch,
+                              float *preact);
+void ec_conv2d_im2col_backward(float *din, const float *dpre, const void *w,
+                               const ec_conv_dims *d, float *scratch);
+
+/* ---- Winograd F(4x4, 3x3) (conv3x3_winograd.c) --------------------------
+ * ec_conv2d_forward / _backward (and their scratch functions) dispatch here
+ * when ec_conv2d_winograd_ok(): 3x3, stride 1, cin and cout >= EC_WINO_MIN_C
+ * (below that the transforms cost more than the multiplies they save). Any
+ * padding. Scratch: transformed weights 36*cin*cout + per-task tiles, exact
+ * and independent of the thread count. */
+#define EC_WINO_MIN_C 16
+int ec_conv2d_winograd_ok(const ec_conv_dims *d);
+size_t ec_conv3x3_wino_scratch_floats(const ec_conv_dims *d);
+void ec_conv3x3_wino_forward(float *out, const float *in, const uint16_t *w,
+                             const float *b, const ec_conv_dims *d, float *scratch,
+                             float *preact);
+size_t ec_conv3x3_wino_backward_scratch_floats(const ec_conv_dims *d);
+void ec_conv3x3_wino_backward(float *din, const float *dpre, const uint16_t *w,
+                              const ec_conv_dims *d, float *scratch);
+/* Same, with the instruction-set path forced (EC_ISA_*; < 0 = best): the
+ * transforms and GEMM blocks of each level, for the tests. */
+void ec_conv3x3_wino_forward_isa(float *out, const float *in, const uint16_t *w,
+                                 const float *b, const ec_conv_dims *d, float *scratch,
+                                 float *preact, int isa);
+void ec_conv3x3_wino_backward_isa(float *din, const float *dpre, const uint16_t *w,
+                                  const ec_conv_dims *d, float *scratch, int isa);
+
 /* ---- depthwise conv (dwconv.c): same dims struct, cin == cout ---------- */
 size_t ec_dwconv_scratch_floats(const ec_conv_dims *d);
 /* out [oh,ow,c] <- in [h,w,c], w [kh,kw,c] (wdt), b [c] */
@@ -114,6 +146,19 @@ size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d);
 /* din [m,cin] <- dpre [m,cout] */
 void ec_pwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_pw_dims *d, float *scratch);
+
+/* ---- own AVX-512 GEMM (gemm.c), used by pwconv when ec_gemm_ok() -------
+ * C[m][n] = sum_k A[m][k] B[k][n], B packed [ceil(N/16)][K][16] in
+ * ec_gemm_packed_floats(K, N) floats; panels are 16 columns, n0 multiples
+ * of 16. pack_wT: B = W^T for fp16 W [N][K]; pack_w: B = W for fp16 W
+ * [K][N]. ec_gemm_ok(): the CPU has AVX-512F (else nothing here runs). */
+int ec_gemm_ok(void);
+void ec_gemm_enable(int on); /* tests: 0 = OpenBLAS everywhere (default 1) */
+size_t ec_gemm_packed_floats(int K, int N);
+void ec_gemm_pack_wT(float *Bp, const uint16_t *W, int N, int K, int n0, int n1);
+void ec_gemm_pack_w(float *Bp, const uint16_t *W, int K, int N, int n0, int n1);
+void ec_gemm_packed(const float *A, size_t lda, const float *Bp, int K, float *C,
+                    size_t ldc, int M, int n0, int n1);
 
 /* ---- squeeze-and-excitation (se.c) -------------------------------------
  * s = mean_hw(x)            [c]

@@ -1,15 +1,24 @@
 /* Pointwise (1x1, stride 1) convolution and dense layers:
- *   y[m, :] = W x[m, :] + b,  W [cout][cin], fp16 or fp32 (d->wdt)
- * fp16 weights are widened once per call into scratch (fp32 [cout][cin]);
- * fp32 weights are read in place and the kernel uses no scratch.
+ *   y[m, :] = W x[m, :] + b,  W fp16 [cout][cin]
+ * The weights are widened once per call into scratch (fp32 [cout][cin]).
  * Work is split over the thread pool, each task calling single-threaded
  * sgemm (or sgemv for m == 1) on its slice and then running the bias +
  * activation epilogue on that slice while it is still in cache:
  *   - many rows (m >= cout): row slices of the output (weights widened
  *     first, in parallel);
  *   - few rows (late layers, dense): column slices; each task widens its
- *     own weight rows (fp16), so the weights are streamed once in total.
- * No per-thread scratch: slices of the shared widened weights. */
+ *     own weight rows, so the weights are streamed once in total.
+ * No per-thread scratch: slices of the shared widened weights.
+ *
+ * With AVX-512 (ec_gemm_ok()) and m > 1, the weights are packed instead
+ * (ec_gemm_pack_*: panels of 16 output columns, same task split) and the
+ * slices run our own GEMM kernel (gemm.c: ~2x OpenBLAS 0.3.21 on these
+ * shapes here); OpenBLAS otherwise. Scratch: the packed size in both
+ * cases (>= cout * cin, independent of the CPU, so a plan made on one
+ * machine holds on another).
+ *
+ * fp32 weights (wdt == EC_WDT_F32) are read in place by sgemm / sgemv: no
+ * scratch, no packing (the precision option; fp16 is the fast default). */
 #include <string.h>
 
 #include <cblas.h>
@@ -18,20 +27,20 @@
 #include "pool.h"
 
 size_t ec_pwconv_scratch_floats(const ec_pw_dims *d) {
-    return d->wdt == EC_WDT_F32 ? 0 : (size_t)d->cout * (size_t)d->cin;
+    return d->wdt == EC_WDT_F32 ? 0 : ec_gemm_packed_floats(d->cin, d->cout); /* >= cout * cin */
 }
 
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d) {
-    return ec_pwconv_scratch_floats(d);
+    return d->wdt == EC_WDT_F32 ? 0 : ec_gemm_packed_floats(d->cout, d->cin); /* >= cout * cin */
 }
 
 #define PW_TASK_BYTES (96u * 1024u) /* output bytes per row-slice task */
 
 typedef struct pw_job {
-    float *out, *wf, *preact; /* wf: widened fp16 weights (scratch), or NULL */
+    float *out, *wf, *preact; /* wf: widened / packed fp16 weights (scratch) */
     const float *in, *b;
     const void *w;            /* as stored: uint16_t (fp16) or float (fp32) */
-    int m, cin, cout, act, ntasks, by_cols, f32;
+    int m, cin, cout, act, ntasks, by_cols, own, f32;
 } pw_job;
 
 /* Rows [lo, lo + n) of the weights as fp32: in place for fp32 weights,
@@ -47,6 +56,11 @@ static void widen_task(void *arg, int t, int thread) {
     (void)thread;
     pw_job *j = arg;
     int lo, hi;
+    if (j->own) {
+        ec_split(j->cout, j->ntasks, t, 16, &lo, &hi);
+        ec_gemm_pack_wT(j->wf, j->w, j->cout, j->cin, lo, hi);
+        return;
+    }
     ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
     weight_rows(j->wf, j->w, 0, j->cin, lo, hi - lo);
 }
@@ -56,7 +70,17 @@ static void pw_task(void *arg, int t, int thread) {
     pw_job *j = arg;
     const int cin = j->cin, cout = j->cout;
     int lo, hi;
-    if (j->by_cols) {
+    if (j->by_cols && j->own) {
+        ec_split(cout, j->ntasks, t, 32, &lo, &hi);
+        const int nc = hi - lo;
+        if (nc <= 0) return;
+        ec_gemm_pack_wT(j->wf, j->w, cout, cin, lo, hi);
+        ec_gemm_packed(j->in, (size_t)cin, j->wf, cin, j->out, (size_t)cout, j->m, lo, hi);
+        for (int r = 0; r < j->m; r++) {
+            size_t o = (size_t)r * cout + (size_t)lo;
+            ec_act_row_isa(j->out + o, j->b ? j->b + lo : NULL, (size_t)nc, j->act, j->preact ? j->preact + o : NULL, -1);
+        }
+    } else if (j->by_cols) {
         ec_split(cout, j->ntasks, t, 16, &lo, &hi);
         const int nc = hi - lo;
         if (nc <= 0) return;
@@ -77,9 +101,11 @@ static void pw_task(void *arg, int t, int thread) {
         const int nr = hi - lo;
         if (nr <= 0) return;
         const size_t o = (size_t)lo * cout;
-        const float *wf = j->f32 ? (const float *)j->w : j->wf;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, cout, cin, 1.0f, j->in + (size_t)lo * cin, cin, wf,
-                    cin, 0.0f, j->out + o, cout);
+        if (j->own)
+            ec_gemm_packed(j->in + (size_t)lo * cin, (size_t)cin, j->wf, cin, j->out + o, (size_t)cout, nr, 0, cout);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, cout, cin, 1.0f, j->in + (size_t)lo * cin, cin,
+                        j->f32 ? (const float *)j->w : j->wf, cin, 0.0f, j->out + o, cout);
         ec_bias_act(j->out + o, j->b, nr, cout, j->act, j->preact ? j->preact + o : NULL);
     }
 }
@@ -96,12 +122,12 @@ void ec_pwconv_forward(float *out, const float *in, const void *w,
     }
     const int nt = ec_pool_threads();
     const int f32 = d->wdt == EC_WDT_F32;
-    pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout, f32};
+    pw_job j = {out, scratch, preact, in, b, w, m, cin, cout, d->act, nt, m < cout, !f32 && m > 1 && ec_gemm_ok(), f32};
     /* several tasks per thread: a thread that is descheduled (shared
      * machine) holds back only a small slice, the others take the rest */
     const int per = nt > 1 ? 4 * nt : 1;
     if (j.by_cols) {
-        int units = (cout + 15) / 16;
+        int units = (cout + (j.own ? 31 : 15)) / (j.own ? 32 : 16);
         j.ntasks = per < units ? per : units;
         ec_parallel_for(j.ntasks, pw_task, &j);
         return;
@@ -118,16 +144,21 @@ void ec_pwconv_forward(float *out, const float *in, const void *w,
 
 /* Backward: din[m, :] = dpre[m, :] W, split by rows of din. */
 typedef struct pwb_job {
-    float *din, *wbuf;    /* wbuf: where fp16 weights are widened */
-    const float *dpre, *wf; /* wf: the fp32 weights the sgemm reads */
+    float *din, *wbuf;      /* wbuf: widened / packed fp16 weights (scratch) */
+    const float *dpre, *wf; /* wf: the fp32 weights the kernels read */
     const uint16_t *w;
-    int m, cin, cout, ntasks;
+    int m, cin, cout, ntasks, own;
 } pwb_job;
 
 static void pwb_widen(void *arg, int t, int thread) {
     (void)thread;
     pwb_job *j = arg;
     int lo, hi;
+    if (j->own) { /* B = W [cout][cin]: panels over cin */
+        ec_split(j->cin, j->ntasks, t, 16, &lo, &hi);
+        ec_gemm_pack_w(j->wbuf, j->w, j->cout, j->cin, lo, hi);
+        return;
+    }
     ec_split(j->cout, j->ntasks, t, 8, &lo, &hi);
     weight_rows(j->wbuf, j->w, 0, j->cin, lo, hi - lo);
 }
@@ -146,6 +177,11 @@ static void pwb_task(void *arg, int t, int thread) {
     }
     ec_split(j->m, j->ntasks, t, 4, &lo, &hi);
     if (hi <= lo) return;
+    if (j->own) {
+        ec_gemm_packed(j->dpre + (size_t)lo * j->cout, (size_t)j->cout, j->wf, j->cout, j->din + (size_t)lo * j->cin,
+                       (size_t)j->cin, hi - lo, 0, j->cin);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, j->cin, j->cout, 1.0f,
                 j->dpre + (size_t)lo * j->cout, j->cout, j->wf, j->cin, 0.0f, j->din + (size_t)lo * j->cin, j->cin);
 }
@@ -161,11 +197,12 @@ void ec_pwconv_backward(float *din, const float *dpre, const void *w,
     const int nt = ec_pool_threads();
     pwb_job j = {.din = din, .dpre = dpre, .m = m, .cin = cin, .cout = cout, .ntasks = nt};
     if (d->wdt == EC_WDT_F32) {
-        j.wf = w; /* in place */
+        j.wf = w; /* in place, OpenBLAS */
     } else {
         j.w = w;
         j.wbuf = scratch;
         j.wf = scratch;
+        j.own = m > 1 && ec_gemm_ok();
         ec_parallel_for(nt, pwb_widen, &j);
     }
     ec_parallel_for(nt, pwb_task, &j);
