@@ -101,10 +101,27 @@ size_t ec_pwconv_scratch_floats(const ec_pw_dims *d); /* widened weights */
 void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
                        float *preact);
+/* The widen + sgemm path alone (scratch: cout * cin floats); for tests
+ * and benchmarks. */
+void ec_pwconv_forward_sgemm(float *out, const float *in, const uint16_t *w,
+                             const float *b, const ec_pw_dims *d, float *scratch,
+                             float *preact);
+/* 1 if ec_pwconv_forward(d) runs ec_gemm_f16_forward_isa (no scratch). */
+int ec_pwconv_uses_gemm_f16(const ec_pw_dims *d);
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d);
 /* din [m,cin] <- dpre [m,cout] */
 void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
                         const ec_pw_dims *d, float *scratch);
+
+/* ---- fp16-weight GEMM (gemm_f16.c) --------------------------------------
+ * out [m,cout] = act(in [m,cin] w^T + b), w [cout,cin] f16 read directly
+ * (packed on the stack, no scratch), threads on the pool. Needs x86-64 with
+ * AVX2+FMA+F16C (or AVX-512F/BW/VL): ec_gemm_f16_isa_max() is EC_ISA_SCALAR
+ * otherwise and the forward does nothing. isa < 0: the best available. */
+int ec_gemm_f16_isa_max(void);
+void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w,
+                             const float *b, const ec_pw_dims *d, float *preact,
+                             int isa);
 
 /* ---- squeeze-and-excitation (se.c) -------------------------------------
  * s = mean_hw(x)            [c]

@@ -8,7 +8,9 @@
  *     first, in parallel);
  *   - few rows (late layers, dense): column slices; each task widens its
  *     own weight rows, so the weights are streamed once in total.
- * No per-thread scratch: slices of the shared widened weights. */
+ * No per-thread scratch: slices of the shared widened weights.
+ * Where ec_pwconv_uses_gemm_f16() says so (x86-64 with AVX2+FMA+F16C, m >= 2)
+ * the forward runs gemm_f16.c instead: no widened copy, no scratch. */
 #include <string.h>
 
 #include <cblas.h>
@@ -16,7 +18,15 @@
 #include "ops/ops.h"
 #include "pool.h"
 
+/* Which rows go to gemm_f16.c (fp16 weights read directly, no scratch):
+ * every m >= 2 where the CPU has the instructions; m == 1 (dense) stays on
+ * sgemv. */
+int ec_pwconv_uses_gemm_f16(const ec_pw_dims *d) {
+    return d->m >= 2 && d->cin > 0 && d->cout > 0 && ec_gemm_f16_isa_max() != EC_ISA_SCALAR;
+}
+
 size_t ec_pwconv_scratch_floats(const ec_pw_dims *d) {
+    if (ec_pwconv_uses_gemm_f16(d)) return 0;
     return (size_t)d->cout * (size_t)d->cin;
 }
 
@@ -77,6 +87,16 @@ static void pw_task(void *arg, int t, int thread) {
 void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
                        float *preact) {
+    if (ec_pwconv_uses_gemm_f16(d)) {
+        ec_gemm_f16_forward_isa(out, in, w, b, d, preact, -1);
+        return;
+    }
+    ec_pwconv_forward_sgemm(out, in, w, b, d, scratch, preact);
+}
+
+void ec_pwconv_forward_sgemm(float *out, const float *in, const uint16_t *w,
+                             const float *b, const ec_pw_dims *d, float *scratch,
+                             float *preact) {
     const int m = d->m, cin = d->cin, cout = d->cout;
     if (m <= 0 || cout <= 0) return;
     if (cin <= 0) {
