@@ -105,18 +105,42 @@ static void test_two_threads(void **state) {
     run_all(2);
 }
 
+/* ec_gemv_f16 (SE's GEMVs), every level including the portable one */
+static void test_gemv(void **state) {
+    (void)state;
+    const int sizes[][2] = {{1, 1}, {3, 7}, {5, 16}, {9, 17}, {48, 1152}, {1152, 48}, {13, 33}, {100, 250}};
+    for (int isa = EC_ISA_SCALAR; isa <= ec_gemm_f16_isa_max(); isa++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            const int n = sizes[s][0], k = sizes[s][1];
+            tu_rng r;
+            tu_seed(&r, 77 + s);
+            float *x = alloc_f((size_t)k), *b = alloc_f((size_t)n), *y = alloc_f((size_t)n), *ry = alloc_f((size_t)n);
+            uint16_t *w = malloc((size_t)n * k * sizeof(uint16_t));
+            assert_non_null(w);
+            tu_fill(&r, x, (size_t)k, -2.0f, 2.0f);
+            tu_fill(&r, b, (size_t)n, -1.0f, 1.0f);
+            tu_fill_f16(&r, w, (size_t)n * k, -0.5f, 0.5f);
+            ec_pw_dims d = {1, k, n, 0};
+            ref_pwconv_forward(ry, NULL, x, w, s & 1 ? b : NULL, &d);
+            ec_gemv_f16(y, x, w, s & 1 ? b : NULL, n, k, isa);
+            double e = tu_rel_l2(y, ry, (size_t)n);
+            if (!(e <= TOL)) {
+                print_error("gemv isa %d n %d k %d: rel_l2 %.3g\n", isa, n, k, e);
+                fail();
+            }
+            free(x); free(b); free(y); free(ry); free(w);
+        }
+}
+
 /* pwconv dispatch: the plan's scratch is 0 exactly where the kernel runs */
 static void test_dispatch_scratch(void **state) {
     (void)state;
     ec_pw_dims d1 = {1, 64, 10, 0}, d49 = {49, 64, 10, 0};
-    assert_int_equal(ec_pwconv_scratch_floats(&d1), 640);
-    if (ec_gemm_f16_isa_max() != EC_ISA_SCALAR) {
-        assert_true(ec_pwconv_uses_gemm_f16(&d49));
-        assert_int_equal(ec_pwconv_scratch_floats(&d49), 0);
-    } else {
-        assert_false(ec_pwconv_uses_gemm_f16(&d49));
-        assert_int_equal(ec_pwconv_scratch_floats(&d49), 640);
-    }
+    const int on = ec_gemm_f16_isa_max() != EC_ISA_SCALAR;
+    assert_int_equal(ec_pwconv_uses_gemm_f16(&d1), on);
+    assert_int_equal(ec_pwconv_uses_gemm_f16(&d49), on);
+    assert_int_equal(ec_pwconv_scratch_floats(&d1), on ? 0 : 640);
+    assert_int_equal(ec_pwconv_scratch_floats(&d49), on ? 0 : 640);
     effcam_set_threads(0);
     print_message("gemm_f16: %d cases checked, best ISA %d\n", checked, ec_gemm_f16_isa_max());
 }
@@ -125,6 +149,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_thread),
         cmocka_unit_test(test_two_threads),
+        cmocka_unit_test(test_gemv),
         cmocka_unit_test(test_dispatch_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

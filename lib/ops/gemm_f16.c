@@ -111,28 +111,45 @@ static T512 void pack512(float *buf, const uint16_t *w, size_t ldw, int n0, int 
     }
 }
 
+/* Accumulators as named variables (GCC keeps an array of vectors in memory
+ * here); rows >= R compile away since R is a constant in every instance. */
+#define GF_ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define GF_ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
 static inline __attribute__((always_inline)) T512 void micro512(const int R, const int NV, const float *a,
                                                                  size_t lda, const float *bp, int kc, float *c,
                                                                  size_t ldc, int acc) {
-    __m512 c0[GF_MRMAX], c1[GF_MRMAX];
-    for (int r = 0; r < R; r++) {
-        c0[r] = acc ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
-        c1[r] = (NV == 2 && acc) ? _mm512_loadu_ps(c + r * ldc + 16) : _mm512_setzero_ps();
+#define DECL(i) __m512 x##i = _mm512_setzero_ps(), y##i = _mm512_setzero_ps();
+    GF_ROWS12(DECL)
+#undef DECL
+#define INIT(i)                                                          \
+    if (R > i && acc) {                                                  \
+        x##i = _mm512_loadu_ps(c + i * ldc);                             \
+        if (NV == 2) y##i = _mm512_loadu_ps(c + i * ldc + 16);           \
     }
+    GF_ROWS12(INIT)
+#undef INIT
     const int wd = NV * 16;
-    for (int k = 0; k < kc; k++) {
+    const float *ak = a;
+    for (int k = 0; k < kc; k++, ak++) {
         const __m512 b0 = _mm512_load_ps(bp + (size_t)k * wd);
         const __m512 b1 = NV == 2 ? _mm512_load_ps(bp + (size_t)k * wd + 16) : b0;
-        for (int r = 0; r < R; r++) {
-            const __m512 av = _mm512_set1_ps(a[r * lda + k]);
-            c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-            if (NV == 2) c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-        }
+#define STEP(i)                                                          \
+    if (R > i) {                                                         \
+        const __m512 av = _mm512_set1_ps(ak[i * lda]);                   \
+        x##i = _mm512_fmadd_ps(av, b0, x##i);                            \
+        if (NV == 2) y##i = _mm512_fmadd_ps(av, b1, y##i);               \
     }
-    for (int r = 0; r < R; r++) {
-        _mm512_storeu_ps(c + r * ldc, c0[r]);
-        if (NV == 2) _mm512_storeu_ps(c + r * ldc + 16, c1[r]);
+        GF_ROWS12(STEP)
+#undef STEP
     }
+#define STORE(i)                                                         \
+    if (R > i) {                                                         \
+        _mm512_storeu_ps(c + i * ldc, x##i);                             \
+        if (NV == 2) _mm512_storeu_ps(c + i * ldc + 16, y##i);           \
+    }
+    GF_ROWS12(STORE)
+#undef STORE
 }
 
 #define GF_DEF512(R)                                                                                            \
@@ -208,25 +225,37 @@ static T256 void pack256(float *buf, const uint16_t *w, size_t ldw, int n0, int 
 static inline __attribute__((always_inline)) T256 void micro256(const int R, const int NV, const float *a,
                                                                  size_t lda, const float *bp, int kc, float *c,
                                                                  size_t ldc, int acc) {
-    __m256 c0[6], c1[6];
-    for (int r = 0; r < R; r++) {
-        c0[r] = acc ? _mm256_loadu_ps(c + r * ldc) : _mm256_setzero_ps();
-        c1[r] = (NV == 2 && acc) ? _mm256_loadu_ps(c + r * ldc + 8) : _mm256_setzero_ps();
+#define DECL(i) __m256 x##i = _mm256_setzero_ps(), y##i = _mm256_setzero_ps();
+    GF_ROWS6(DECL)
+#undef DECL
+#define INIT(i)                                                          \
+    if (R > i && acc) {                                                  \
+        x##i = _mm256_loadu_ps(c + i * ldc);                             \
+        if (NV == 2) y##i = _mm256_loadu_ps(c + i * ldc + 8);            \
     }
+    GF_ROWS6(INIT)
+#undef INIT
     const int wd = NV * 8;
-    for (int k = 0; k < kc; k++) {
+    const float *ak = a;
+    for (int k = 0; k < kc; k++, ak++) {
         const __m256 b0 = _mm256_load_ps(bp + (size_t)k * wd);
         const __m256 b1 = NV == 2 ? _mm256_load_ps(bp + (size_t)k * wd + 8) : b0;
-        for (int r = 0; r < R; r++) {
-            const __m256 av = _mm256_broadcast_ss(a + r * lda + k);
-            c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
-            if (NV == 2) c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
-        }
+#define STEP(i)                                                          \
+    if (R > i) {                                                         \
+        const __m256 av = _mm256_broadcast_ss(ak + i * lda);             \
+        x##i = _mm256_fmadd_ps(av, b0, x##i);                            \
+        if (NV == 2) y##i = _mm256_fmadd_ps(av, b1, y##i);               \
     }
-    for (int r = 0; r < R; r++) {
-        _mm256_storeu_ps(c + r * ldc, c0[r]);
-        if (NV == 2) _mm256_storeu_ps(c + r * ldc + 8, c1[r]);
+        GF_ROWS6(STEP)
+#undef STEP
     }
+#define STORE(i)                                                         \
+    if (R > i) {                                                         \
+        _mm256_storeu_ps(c + i * ldc, x##i);                             \
+        if (NV == 2) _mm256_storeu_ps(c + i * ldc + 8, y##i);            \
+    }
+    GF_ROWS6(STORE)
+#undef STORE
 }
 
 #define GF_DEF256(R)                                                                                            \
@@ -245,6 +274,75 @@ static const gf_isa k_isa256 = {
     {{NULL, m256_1_1, m256_2_1, m256_3_1, m256_4_1, m256_5_1, m256_6_1},
      {NULL, m256_1_2, m256_2_2, m256_3_2, m256_4_2, m256_5_2, m256_6_2}},
 };
+
+/* ---- GEMV (m == 1): y[n] = sum_k w[n, k] x[k], fp16 rows read directly -- */
+static T512 void gemv512(float *y, const float *x, const uint16_t *w, size_t K, int n0, int n1) {
+    const int kv = (int)(K & ~(size_t)15), kt = (int)(K & 15);
+    const __mmask16 km = (__mmask16)((1u << kt) - 1u);
+    int n = n0;
+    for (; n + 4 <= n1; n += 4) {
+        const uint16_t *w0 = w + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
+               a3 = _mm512_setzero_ps();
+        for (int k = 0; k < kv; k += 16) {
+            const __m512 xv = _mm512_loadu_ps(x + k);
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w0 + k))), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w1 + k))), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w2 + k))), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w3 + k))), xv, a3);
+        }
+        if (kt) {
+            const __m512 xv = _mm512_maskz_loadu_ps(km, x + kv);
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(km, w0 + kv)), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(km, w1 + kv)), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(km, w2 + kv)), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(km, w3 + kv)), xv, a3);
+        }
+        y[n] = _mm512_reduce_add_ps(a0);
+        y[n + 1] = _mm512_reduce_add_ps(a1);
+        y[n + 2] = _mm512_reduce_add_ps(a2);
+        y[n + 3] = _mm512_reduce_add_ps(a3);
+    }
+    for (; n < n1; n++) {
+        const uint16_t *w0 = w + (size_t)n * K;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int k = 0; k < kv; k += 16)
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w0 + k))),
+                                 _mm512_loadu_ps(x + k), a0);
+        if (kt)
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(km, w0 + kv)),
+                                 _mm512_maskz_loadu_ps(km, x + kv), a0);
+        y[n] = _mm512_reduce_add_ps(a0);
+    }
+}
+
+static inline __attribute__((always_inline)) T256 float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static T256 void gemv256(float *y, const float *x, const uint16_t *w, size_t K, int n0, int n1) {
+    const int kv = (int)(K & ~(size_t)7), kt = (int)(K & 7);
+    for (int n = n0; n < n1; n++) {
+        const uint16_t *w0 = w + (size_t)n * K;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        int k = 0;
+        for (; k + 16 <= kv; k += 16) {
+            a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + k))),
+                                 _mm256_loadu_ps(x + k), a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + k + 8))),
+                                 _mm256_loadu_ps(x + k + 8), a1);
+        }
+        for (; k < kv; k += 8)
+            a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + k))),
+                                 _mm256_loadu_ps(x + k), a0);
+        float t = hsum256(_mm256_add_ps(a0, a1));
+        for (int i = 0; i < kt; i++) t += ec_f16_to_f32(w0[kv + i]) * x[kv + i];
+        y[n] = t;
+    }
+}
 #else
 static int detect(void) { return EC_ISA_SCALAR; }
 #endif
@@ -269,6 +367,28 @@ static const gf_isa *isa_table(int isa) {
     return NULL;
 }
 
+static void gemv_rows(float *y, const float *x, const uint16_t *w, int k, int n0, int n1, int isa) {
+    int mx = ec_gemm_f16_isa_max();
+    if (isa < 0 || isa > mx) isa = mx;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (isa == EC_ISA_AVX512) { gemv512(y, x, w, (size_t)k, n0, n1); return; }
+    if (isa == EC_ISA_AVX2) { gemv256(y, x, w, (size_t)k, n0, n1); return; }
+#endif
+    for (int n = n0; n < n1; n++) { /* portable: exact widening, scalar dot */
+        float t = 0.0f;
+        for (int i = 0; i < k; i++) t += ec_f16_to_f32(w[(size_t)n * k + i]) * x[i];
+        y[n] = t;
+    }
+}
+
+void ec_gemv_f16(float *y, const float *x, const uint16_t *w, const float *b, int n, int k, int isa) {
+    if (n <= 0) return;
+    if (k <= 0) memset(y, 0, (size_t)n * sizeof(float));
+    else gemv_rows(y, x, w, k, 0, n, isa);
+    if (b)
+        for (int i = 0; i < n; i++) y[i] += b[i];
+}
+
 typedef struct gf_job {
     float *out, *pre;
     const float *in, *b;
@@ -276,7 +396,21 @@ typedef struct gf_job {
     const gf_isa *isa;
     int m, k, n, act;
     int rb, cb; /* row blocks x column blocks */
+    int isa_level;
 } gf_job;
+
+/* m == 1: task t computes outputs [64 t, 64 t + 64) (t < 0: all) */
+static void gv_task(void *arg, int t, int thread) {
+    (void)thread;
+    const gf_job *j = arg;
+    int n0 = 0, n1 = j->n;
+    if (t >= 0) {
+        n0 = 64 * t;
+        n1 = n0 + 64 < j->n ? n0 + 64 : j->n;
+    }
+    gemv_rows(j->out, j->in, j->w, j->k, n0, n1, j->isa_level);
+    ec_act_row_isa(j->out + n0, j->b ? j->b + n0 : NULL, (size_t)(n1 - n0), j->act, j->pre ? j->pre + n0 : NULL, -1);
+}
 
 /* rows [m0, m1) x columns [n0, n1) of the output, complete (epilogue included) */
 static void gf_block(const gf_job *j, int m0, int m1, int n0, int n1) {
@@ -350,8 +484,15 @@ void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w, con
                              float *preact, int isa) {
     const gf_isa *I = isa_table(isa);
     if (!I || d->m <= 0 || d->cout <= 0 || d->cin <= 0) return;
-    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1};
+    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1, isa};
     const int nt = ec_pool_threads();
+    if (d->m == 1) { /* GEMV: chunks of 64 outputs */
+        j.isa_level = isa;
+        j.cb = (d->cout + 63) / 64;
+        if (nt == 1 || j.cb == 1) gv_task(&j, -1, 0);
+        else ec_parallel_for(j.cb, gv_task, &j);
+        return;
+    }
     if (nt > 1) {
         /* several tasks per thread: a descheduled thread holds back only a
          * small slice (see pwconv.c) */

@@ -115,13 +115,18 @@ void ec_pwconv_backward(float *din, const float *dpre, const uint16_t *w,
 
 /* ---- fp16-weight GEMM (gemm_f16.c) --------------------------------------
  * out [m,cout] = act(in [m,cin] w^T + b), w [cout,cin] f16 read directly
- * (packed on the stack, no scratch), threads on the pool. Needs x86-64 with
+ * (packed on the stack, no scratch; m == 1: dot products on the fp16
+ * rows), threads on the pool. Needs x86-64 with
  * AVX2+FMA+F16C (or AVX-512F/BW/VL): ec_gemm_f16_isa_max() is EC_ISA_SCALAR
  * otherwise and the forward does nothing. isa < 0: the best available. */
 int ec_gemm_f16_isa_max(void);
 void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w,
                              const float *b, const ec_pw_dims *d, float *preact,
                              int isa);
+/* y [n] = w [n,k] x [k] + b (b may be NULL), single-threaded; any CPU (the
+ * portable path widens exactly and sums in order). */
+void ec_gemv_f16(float *y, const float *x, const uint16_t *w, const float *b,
+                 int n, int k, int isa);
 
 /* ---- squeeze-and-excitation (se.c) -------------------------------------
  * s = mean_hw(x)            [c]

@@ -1,10 +1,12 @@
 /* Squeeze-and-excitation, NHWC batch 1.
  *   s = mean_hw(x) [c];  z = act(W1 s + b1) [cmid];  g = gate(W2 z + b2) [c]
  *   out = x * g (per channel)
- * W1 f16 [cmid][c], W2 f16 [c][cmid]: widened one row at a time into scratch.
+ * W1 f16 [cmid][c], W2 f16 [c][cmid]: the forward's GEMVs read the fp16
+ * rows directly (ec_gemv_f16, gemm_f16.c); the backward widens one row at
+ * a time into scratch.
  *
  * Forward scratch layout (floats):
- *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c] | row[max(c,cmid)]
+ *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c]
  * saved layout (floats): s[c] | zpre[cmid] | gpre[c] | g[c]
  * Backward scratch layout (floats):
  *   acc[c] | part[c] (reused as ds) | dz[cmid] | row[max(c,cmid)]
@@ -23,7 +25,7 @@ static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
 
 size_t ec_se_scratch_floats(const ec_se_dims *d) {
     size_t c = (size_t)d->c, m = (size_t)d->cmid;
-    return 4 * c + 2 * m + maxz(c, m);
+    return 4 * c + 2 * m;
 }
 
 size_t ec_se_saved_floats(const ec_se_dims *d) {
@@ -33,17 +35,6 @@ size_t ec_se_saved_floats(const ec_se_dims *d) {
 size_t ec_se_backward_scratch_floats(const ec_se_dims *d) {
     size_t c = (size_t)d->c, m = (size_t)d->cmid;
     return 2 * c + m + maxz(c, m);
-}
-
-/* Vectorisable dot product: 8 independent partial sums. */
-static float dot(const float *restrict a, const float *restrict b, int n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-    float t = 0.0f;
-    for (; i < n; i++) t += a[i] * b[i];
-    return t + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
 static void axpy(float *restrict y, float a, const float *restrict x, int n) {
@@ -133,23 +124,16 @@ void ec_se_forward(float *out, const float *in, const uint16_t *w1,
     float *z = zpre + m;
     float *gpre = z + m;
     float *g = gpre + c;
-    float *row = g + c;
 
     sum_rows_par(s, part, in, NULL, hw, c);
     const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
     for (int ch = 0; ch < c; ch++) s[ch] *= inv;
 
-    for (int j = 0; j < m; j++) {
-        ec_f16_widen(row, w1 + (size_t)j * c, (size_t)c);
-        zpre[j] = dot(row, s, c) + (b1 ? b1[j] : 0.0f);
-    }
+    ec_gemv_f16(zpre, s, w1, b1, m, c, -1); /* fp16 rows read directly */
     memcpy(z, zpre, (size_t)m * sizeof(float));
     ec_act_forward(z, (size_t)m, d->act);
 
-    for (int i = 0; i < c; i++) {
-        ec_f16_widen(row, w2 + (size_t)i * m, (size_t)m);
-        gpre[i] = dot(row, z, m) + (b2 ? b2[i] : 0.0f);
-    }
+    ec_gemv_f16(gpre, z, w2, b2, c, m, -1);
     memcpy(g, gpre, (size_t)c * sizeof(float));
     ec_act_forward(g, (size_t)c, d->gate);
 
