@@ -96,7 +96,8 @@ typedef struct ec_pw_dims {
     int cin, cout;
     int act;
 } ec_pw_dims;
-size_t ec_pwconv_scratch_floats(const ec_pw_dims *d); /* widened weights */
+/* 0 where ec_pwconv_uses_gemm_f16(d), else the widened weights (cout * cin) */
+size_t ec_pwconv_scratch_floats(const ec_pw_dims *d);
 /* out [m,cout] <- in [m,cin], w [cout,cin] f16, b [cout] */
 void ec_pwconv_forward(float *out, const float *in, const uint16_t *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
