@@ -76,11 +76,24 @@ static void run_forward(const pw_data *p, const float *in, float *out, float *pr
     free(scratch);
 }
 
+/* The scratch path (gemm.c or OpenBLAS), which the dispatch skips where
+ * gemm_f16.c runs. */
+static void run_forward_sgemm(const pw_data *p, const float *in, float *out, float *pre) {
+    size_t ns = ec_pwconv_sgemm_scratch_floats(&p->d);
+    float *scratch = alloc_f(ns);
+    fill_nan(scratch, ns);
+    ec_pwconv_forward_sgemm(out, in, p->w, p->b, &p->d, scratch, pre);
+    free(scratch);
+}
+
 static void check_forward(int m, int cin, int cout, int act, int bias, uint64_t seed) {
     pw_data p;
     make_data(&p, m, cin, cout, act, bias, seed);
-    /* fp16: the packed weights, whole panels of 16 output channels; fp32: none */
-    assert_int_equal(ec_pwconv_scratch_floats(&p.d), g_wdt == EC_WDT_F32 ? 0 : (size_t)cin * ((cout + 15) / 16 * 16));
+    /* fp16: none where gemm_f16.c runs, else the packed weights (whole
+     * panels of 16 output channels); fp32: none */
+    size_t packed = g_wdt == EC_WDT_F32 ? 0 : (size_t)cin * ((cout + 15) / 16 * 16);
+    assert_int_equal(ec_pwconv_sgemm_scratch_floats(&p.d), packed);
+    assert_int_equal(ec_pwconv_scratch_floats(&p.d), ec_pwconv_uses_gemm_f16(&p.d) ? 0 : packed);
     float *out = alloc_f(p.n_out), *pre = alloc_f(p.n_out), *out2 = alloc_f(p.n_out);
     float *rout = alloc_f(p.n_out), *rpre = alloc_f(p.n_out);
     fill_nan(out, p.n_out);
@@ -92,6 +105,20 @@ static void check_forward(int m, int cin, int cout, int act, int bias, uint64_t 
     double e_out = tu_rel_l2(out, rout, p.n_out);
     double e_pre = tu_rel_l2(pre, rpre, p.n_out);
     int same = memcmp(out, out2, p.n_out * sizeof(float)) == 0;
+    fill_nan(out2, p.n_out);
+    fill_nan(rpre, p.n_out);
+    float *pre2 = alloc_f(p.n_out);
+    fill_nan(pre2, p.n_out);
+    run_forward_sgemm(&p, p.in, out2, pre2);
+    double e_s = tu_rel_l2(out2, rout, p.n_out), e_sp = 0;
+    ref_pwconv_forward(rout, rpre, p.in, p.w, p.b, &p.d);
+    e_sp = tu_rel_l2(pre2, rpre, p.n_out);
+    free(pre2);
+    if (!(e_s <= FWD_TOL) || !(e_sp <= FWD_TOL)) {
+        print_error("pwconv forward (scratch path) m %d cin %d cout %d: rel_l2 out %.3g pre %.3g\n", m, cin, cout,
+                    e_s, e_sp);
+        fail();
+    }
     if (!all_finite(out, p.n_out) || !all_finite(pre, p.n_out) ||
         !(e_out <= FWD_TOL) || !(e_pre <= FWD_TOL) || !same) {
         print_error("pwconv forward m %d cin %d cout %d act %d bias %d wdt %d: rel_l2 out %.3g "

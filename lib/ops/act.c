@@ -125,6 +125,7 @@ static void add_scalar(float *out, const float *a, const float *b, size_t n, int
 #undef BLEND_GT
 #undef BLEND_LT
 #undef BLEND_NAN
+#undef EC_ACT_DISPATCH
 
 /* AVX-512F, 16 lanes */
 #define TGT __attribute__((target("avx512f")))
@@ -154,6 +155,7 @@ static void add_scalar(float *out, const float *a, const float *b, size_t n, int
 #define BLEND_GT(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_GT_OQ), a, b)
 #define BLEND_LT(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_LT_OQ), a, b)
 #define BLEND_NAN(x, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), a, b)
+#define SCALEF _mm512_scalef_ps
 #include "act_simd.inc"
 
 static int detect_isa(void) {

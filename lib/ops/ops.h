@@ -137,11 +137,22 @@ typedef struct ec_pw_dims {
     int act;
     int wdt;  /* weight dtype, EC_WDT_* */
 } ec_pw_dims;
-size_t ec_pwconv_scratch_floats(const ec_pw_dims *d); /* widened fp16 weights */
+/* 0 for fp32 weights and where ec_pwconv_uses_gemm_f16(d); else the fp16
+ * weights widened or packed for gemm.c (>= cout * cin) */
+size_t ec_pwconv_scratch_floats(const ec_pw_dims *d);
 /* out [m,cout] <- in [m,cin], w [cout,cin] (wdt), b [cout] */
 void ec_pwconv_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
                        float *preact);
+/* The scratch path alone (widen + sgemm, or packed gemm.c; fp32 in place;
+ * scratch: ec_pwconv_sgemm_scratch_floats); for tests and benchmarks. */
+size_t ec_pwconv_sgemm_scratch_floats(const ec_pw_dims *d);
+void ec_pwconv_forward_sgemm(float *out, const float *in, const void *w,
+                             const float *b, const ec_pw_dims *d, float *scratch,
+                             float *preact);
+/* 1 if ec_pwconv_forward(d) runs ec_gemm_f16_forward_isa (fp16 weights,
+ * the CPU has the instructions; no scratch). */
+int ec_pwconv_uses_gemm_f16(const ec_pw_dims *d);
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d);
 /* din [m,cin] <- dpre [m,cout] */
 void ec_pwconv_backward(float *din, const float *dpre, const void *w,
@@ -159,6 +170,21 @@ void ec_gemm_pack_wT(float *Bp, const uint16_t *W, int N, int K, int n0, int n1)
 void ec_gemm_pack_w(float *Bp, const uint16_t *W, int K, int N, int n0, int n1);
 void ec_gemm_packed(const float *A, size_t lda, const float *Bp, int K, float *C,
                     size_t ldc, int M, int n0, int n1);
+
+/* ---- fp16-weight GEMM (gemm_f16.c) --------------------------------------
+ * out [m,cout] = act(in [m,cin] w^T + b), w [cout,cin] f16 read directly
+ * (packed on the stack, no scratch; m == 1: dot products on the fp16
+ * rows), threads on the pool. Needs x86-64 with
+ * AVX2+FMA+F16C (or AVX-512F/BW/VL): ec_gemm_f16_isa_max() is EC_ISA_SCALAR
+ * otherwise and the forward does nothing. isa < 0: the best available. */
+int ec_gemm_f16_isa_max(void);
+void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w,
+                             const float *b, const ec_pw_dims *d, float *preact,
+                             int isa);
+/* y [n] = w [n,k] x [k] + b (b may be NULL), single-threaded; any CPU (the
+ * portable path widens exactly and sums in order). */
+void ec_gemv_f16(float *y, const float *x, const uint16_t *w, const float *b,
+                 int n, int k, int isa);
 
 /* ---- squeeze-and-excitation (se.c) -------------------------------------
  * s = mean_hw(x)            [c]

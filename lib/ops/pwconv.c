@@ -10,12 +10,15 @@
  *     own weight rows, so the weights are streamed once in total.
  * No per-thread scratch: slices of the shared widened weights.
  *
- * With AVX-512 (ec_gemm_ok()) and m > 1, the weights are packed instead
+ * The forward for fp16 weights on x86-64 with AVX2+FMA+F16C (every shape,
+ * ec_pwconv_uses_gemm_f16()) runs gemm_f16.c: the fp16 weights are read
+ * directly, packed on the stack, no scratch. Elsewhere, and in the backward:
+ *
+ * With AVX-512 (ec_gemm_ok()) and m > 1, the weights are packed
  * (ec_gemm_pack_*: panels of 16 output columns, same task split) and the
  * slices run our own GEMM kernel (gemm.c: ~2x OpenBLAS 0.3.21 on these
  * shapes here); OpenBLAS otherwise. Scratch: the packed size in both
- * cases (>= cout * cin, independent of the CPU, so a plan made on one
- * machine holds on another).
+ * cases (>= cout * cin).
  *
  * fp32 weights (wdt == EC_WDT_F32) are read in place by sgemm / sgemv: no
  * scratch, no packing (the precision option; fp16 is the fast default). */
@@ -26,7 +29,20 @@
 #include "ops/ops.h"
 #include "pool.h"
 
+/* Which shapes go to gemm_f16.c (fp16 weights read directly, no scratch):
+ * all, where the CPU has the instructions (measured per b0 / v2_s shape on
+ * AVX-512 and AVX2: faster than widen + sgemm everywhere except tiny dense
+ * heads, e.g. 1280 -> 7, where both take ~2 us). */
+int ec_pwconv_uses_gemm_f16(const ec_pw_dims *d) {
+    return d->wdt != EC_WDT_F32 && d->m >= 1 && d->cin > 0 && d->cout > 0 && ec_gemm_f16_isa_max() != EC_ISA_SCALAR;
+}
+
 size_t ec_pwconv_scratch_floats(const ec_pw_dims *d) {
+    if (ec_pwconv_uses_gemm_f16(d)) return 0;
+    return ec_pwconv_sgemm_scratch_floats(d);
+}
+
+size_t ec_pwconv_sgemm_scratch_floats(const ec_pw_dims *d) {
     return d->wdt == EC_WDT_F32 ? 0 : ec_gemm_packed_floats(d->cin, d->cout); /* >= cout * cin */
 }
 
@@ -113,6 +129,16 @@ static void pw_task(void *arg, int t, int thread) {
 void ec_pwconv_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_pw_dims *d, float *scratch,
                        float *preact) {
+    if (ec_pwconv_uses_gemm_f16(d)) {
+        ec_gemm_f16_forward_isa(out, in, w, b, d, preact, -1);
+        return;
+    }
+    ec_pwconv_forward_sgemm(out, in, w, b, d, scratch, preact);
+}
+
+void ec_pwconv_forward_sgemm(float *out, const float *in, const void *w,
+                             const float *b, const ec_pw_dims *d, float *scratch,
+                             float *preact) {
     const int m = d->m, cin = d->cin, cout = d->cout;
     if (m <= 0 || cout <= 0) return;
     if (cin <= 0) {

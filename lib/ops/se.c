@@ -1,11 +1,12 @@
 /* Squeeze-and-excitation, NHWC batch 1.
  *   s = mean_hw(x) [c];  z = act(W1 s + b1) [cmid];  g = gate(W2 z + b2) [c]
  *   out = x * g (per channel)
- * W1 [cmid][c], W2 [c][cmid], each fp16 or fp32 (d->wdt1, d->wdt2): fp16
- * rows are widened one at a time into `row`, fp32 rows are read in place.
+ * W1 [cmid][c], W2 [c][cmid], each fp16 or fp32 (d->wdt1, d->wdt2). The
+ * forward's GEMVs read fp16 rows directly (ec_gemv_f16, gemm_f16.c) and
+ * fp32 rows in place; the backward widens one fp16 row at a time into `row`.
  *
  * Forward scratch layout (floats):
- *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c] | row[R]
+ *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c]
  * saved layout (floats): s[c] | zpre[cmid] | gpre[c] | g[c]
  * Backward scratch layout (floats):
  *   acc[c] | part[c] (reused as ds) | dz[cmid] | row[R]
@@ -24,14 +25,14 @@
 
 static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
 
-/* R above: room to widen one fp16 row. */
+/* R above: room to widen one fp16 row (backward). */
 static size_t row_floats(const ec_se_dims *d) {
     return maxz(d->wdt1 == EC_WDT_F32 ? 0 : (size_t)d->c, d->wdt2 == EC_WDT_F32 ? 0 : (size_t)d->cmid);
 }
 
 size_t ec_se_scratch_floats(const ec_se_dims *d) {
     size_t c = (size_t)d->c, m = (size_t)d->cmid;
-    return 4 * c + 2 * m + row_floats(d);
+    return 4 * c + 2 * m;
 }
 
 size_t ec_se_saved_floats(const ec_se_dims *d) {
@@ -51,7 +52,7 @@ static const float *wrow(float *row, const void *w, int wdt, size_t i, size_t n)
     return row;
 }
 
-/* Vectorisable dot product: 8 independent partial sums. */
+/* Vectorisable dot product: 8 independent partial sums (fp32 rows). */
 static float dot(const float *restrict a, const float *restrict b, int n) {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int i = 0;
@@ -60,6 +61,15 @@ static float dot(const float *restrict a, const float *restrict b, int n) {
     float t = 0.0f;
     for (; i < n; i++) t += a[i] * b[i];
     return t + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+/* y [n] = W [n][k] x + b: fp16 rows via ec_gemv_f16, fp32 rows in place. */
+static void gemv(float *y, const float *x, const void *w, int wdt, const float *b, int n, int k) {
+    if (wdt != EC_WDT_F32) {
+        ec_gemv_f16(y, x, (const uint16_t *)w, b, n, k, -1);
+        return;
+    }
+    for (int i = 0; i < n; i++) y[i] = dot((const float *)w + (size_t)i * k, x, k) + (b ? b[i] : 0.0f);
 }
 
 static void axpy(float *restrict y, float a, const float *restrict x, int n) {
@@ -149,19 +159,16 @@ void ec_se_forward(float *out, const float *in, const void *w1,
     float *z = zpre + m;
     float *gpre = z + m;
     float *g = gpre + c;
-    float *row = g + c;
 
     sum_rows_par(s, part, in, NULL, hw, c);
     const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
     for (int ch = 0; ch < c; ch++) s[ch] *= inv;
 
-    for (int j = 0; j < m; j++)
-        zpre[j] = dot(wrow(row, w1, d->wdt1, (size_t)j, (size_t)c), s, c) + (b1 ? b1[j] : 0.0f);
+    gemv(zpre, s, w1, d->wdt1, b1, m, c);
     memcpy(z, zpre, (size_t)m * sizeof(float));
     ec_act_forward(z, (size_t)m, d->act);
 
-    for (int i = 0; i < c; i++)
-        gpre[i] = dot(wrow(row, w2, d->wdt2, (size_t)i, (size_t)m), z, m) + (b2 ? b2[i] : 0.0f);
+    gemv(gpre, z, w2, d->wdt2, b2, c, m);
     memcpy(g, gpre, (size_t)c * sizeof(float));
     ec_act_forward(g, (size_t)c, d->gate);
 
