@@ -148,9 +148,12 @@ static void check_manifest(const char *dir, const char *manifest) {
             if (l16) {
                 double e = tu_rel_l2(lg, l16, (size_t)ncls);
                 int same = rc_argmax(lg, ncls) == rc_argmax(l16, ncls);
-                /* 1e-4 from PyTorch's float32 logits, or, where float32 itself
-                 * is that far off (deep nets on noise: v2_m / v2_l), within 5x
-                 * PyTorch's own float32-vs-float64 distance of the float64 logits. */
+                /* 1e-4 from PyTorch's float32 logits, or within 10x PyTorch's
+                 * own float32-vs-float64 distance of the float64 logits: deep
+                 * V2 nets on noise inputs (v2_m / v2_l random cases) amplify
+                 * rounding, and the Winograd F(4x4,3x3) convs of the fused
+                 * stages round ~10x more than a direct dot product (measured
+                 * per op in test_op_winograd.c). Photos stay <= 1e-5. */
                 float *l64 = json_get(C, "logits64") ? case_file(dir, C, "logits64", (size_t)ncls) : NULL;
                 const jn *cj = json_get(C, "logits_cond");
                 double cond = cj ? json_num(cj) : 0, e64 = l64 ? tu_rel_l2(lg, l64, (size_t)ncls) : -1;
@@ -158,7 +161,7 @@ static void check_manifest(const char *dir, const char *manifest) {
                         name, id, e, same ? "same" : "DIFFERENT");
                 if (l64) fprintf(stderr, "; vs float64 %.2e (PyTorch fp32 itself %.2e)", e64, cond);
                 fprintf(stderr, "\n");
-                CHECK(same && (e <= 1e-4 || (l64 && e64 <= 5 * cond)), "%s %s: logits", name, id);
+                CHECK(same && (e <= 1e-4 || (l64 && e64 <= 10 * cond)), "%s %s: logits", name, id);
                 free(l16);
                 free(l64);
             }
