@@ -129,7 +129,11 @@ int cmd_predict(int argc, char **argv) {
     /* the size the workspace was planned for */
     const int ctx_h = spec.height ? spec.height : info.input_height;
     const int ctx_w = spec.width ? spec.width : info.input_width;
-    float *input = malloc(sizeof(float) * (size_t)ctx_h * (size_t)ctx_w * 3);
+    /* the decoded tensor as RGB8 (the decoder rounds to 0..255 like an 8-bit
+     * image, so this is exact): a quarter of the float tensor's bytes stay
+     * alive through the forward pass, and predict_rgb8 at the same size is
+     * the identity resize */
+    uint8_t *input = malloc((size_t)ctx_h * (size_t)ctx_w * 3);
     int k = top > info.num_classes ? info.num_classes : (int)top;
     int *classes = malloc(sizeof(int) * (size_t)k);
     float *probs = malloc(sizeof(float) * (size_t)k);
@@ -179,10 +183,13 @@ int cmd_predict(int argc, char **argv) {
          * not add up */
         int th, tw;
         const float *tensor = effcam_image_tensor(img, &th, &tw);
-        memcpy(input, tensor, sizeof(float) * (size_t)th * tw * 3);
+        for (size_t q = 0; q < (size_t)th * tw * 3; q++) {
+            float f = tensor[q];
+            input[q] = (uint8_t)(f <= 0.f ? 0 : f >= 255.f ? 255 : (int)(f + 0.5f));
+        }
         effcam_image_free(img);
         img = NULL;
-        st = effcam_predict_f32(ctx, input, th, tw, 0);
+        st = effcam_predict_rgb8(ctx, input, th, tw, 0);
         struct { int width, height; const char *format; } imgd = {ii.display_width, ii.display_height,
                                                                    ii.format == EFFCAM_IMAGE_PNG ? "png" : "jpeg"};
         double ms = now_ms() - t0;
