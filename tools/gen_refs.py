@@ -143,10 +143,13 @@ def random_image(hw, seed):
 FLOAT64_CAMS = ("mobilenet_v2", "mobilenet_v3_small")
 
 
-def torch_refs(model, f16, mdict, x, taps, cam_taps=None, targets=("logit", "prob"), float64=False):
+def torch_refs(model, f16, mdict, x, taps, cam_taps=None, targets=("logit", "prob"), float64=False, f64=None):
     """References for one NHWC 0..255 input. Returns dict name -> np array
-    plus 'class' / 'class32'."""
+    plus 'class' / 'class32'. f64: f16 in float64 (made here if not given;
+    callers pass one copy per model)."""
     cam_taps = taps if cam_taps is None else cam_taps
+    if f64 is None:
+        f64 = copy.deepcopy(f16).double()
     xt = ecw_interp.preprocess(mdict, x, torch.float32)
     out = {}
     with torch.no_grad():
@@ -185,7 +188,6 @@ def torch_refs(model, f16, mdict, x, taps, cam_taps=None, targets=("logit", "pro
         # networks with many ReLU6 kinks (MobileNetV2) make early-layer
         # gradients sensitive to rounding, and the tests scale their
         # tolerance by this measured conditioning.
-        f64 = copy.deepcopy(f16).double()
         cap64 = {}
         hooks = [f64.get_submodule(t).register_forward_hook(lambda m, i, o, t=t: cap64.__setitem__(t, o))
                  for t in cam_taps]
@@ -214,7 +216,7 @@ def torch_refs(model, f16, mdict, x, taps, cam_taps=None, targets=("logit", "pro
     # noise inputs amplify float32 summation order; the tests bound our
     # error by PyTorch's own float32-vs-float64 distance where it exceeds 1e-4.
     with torch.no_grad():
-        l64 = copy.deepcopy(f16).double()(xt.double())[0]
+        l64 = f64(xt.double())[0]
     out["logits64"] = l64.numpy()
     out["logits_cond"] = float((l16.detach().double() - l64).norm() / l64.norm())
     l16 = l16.detach().double()
@@ -290,6 +292,7 @@ def main(argv=None):
         mdict = ecw.read(os.path.join(a.out, ecw_name))
         # the model with the .ecw's exact parameters
         f16 = ex.folded_model(model, fp16=wdtype == "f16")
+        f64 = copy.deepcopy(f16).double()  # float64 references: one copy per model
         taps = ex.default_taps(model)
         entry = {"name": name, "arch": arch, "ecw": ecw_name, "weights": wdtype, "classes": ncls, "hw": list(mhw),
                  "default_tap": mdict["default_tap"], "taps": taps,
@@ -304,17 +307,17 @@ def main(argv=None):
                 x, src = random_image((h, wd), 100 + i), "uniform random seed %d" % (100 + i)
             else:
                 src = src + " stretched (PIL bilinear)"
-            r = torch_refs(model, f16, mdict, x, taps, float64=arch in FLOAT64_CAMS)
+            r = torch_refs(model, f16, mdict, x, taps, float64=arch in FLOAT64_CAMS, f64=f64)
             entry["cases"].append(write_case(a.out, name, cid, "ref", x, r, src))
         # one noise input at the model size: logits only
         x = random_image(mhw, 7)
-        r = torch_refs(model, f16, mdict, x, [], cam_taps=[])
+        r = torch_refs(model, f16, mdict, x, [], cam_taps=[], f64=f64)
         entry["cases"].append(write_case(a.out, name, "random_%dx%d" % tuple(mhw), "ref", x, r,
                                          "uniform random 0..255 seed 7"))
         if isic_hw and have_isic:
             for f in ISIC_FILES:
                 x = isic_image(f, isic_hw, a.isic_dir)
-                r = torch_refs(model, f16, mdict, x, [], cam_taps=[])
+                r = torch_refs(model, f16, mdict, x, [], cam_taps=[], f64=f64)
                 c = write_case(a.out, name, "isic_" + f[:-4], "isic", x, r,
                                f + " stretched to %dx%d (PIL bilinear)" % tuple(isic_hw))
                 c["image"] = f
@@ -324,7 +327,7 @@ def main(argv=None):
                 c["jpeg_decoded"] = {"h": full.shape[0], "w": full.shape[1], "sum_u8": dsum,
                                      "decoder": "PIL %s" % PIL_VERSION}
                 xh = halfpixel_bilinear(full, isic_hw)
-                rh = torch_refs(model, f16, mdict, xh, [], cam_taps=[])
+                rh = torch_refs(model, f16, mdict, xh, [], cam_taps=[], f64=f64)
                 c["input_hp"] = save(a.out, "%s.%s.input_hp.f32" % (name, c["id"]), xh)
                 for k in ("logits16", "probs16", "logits32", "probs32"):
                     c[k + "_hp"] = save(a.out, "%s.%s.%s_hp.f32" % (name, c["id"], k), rh[k])

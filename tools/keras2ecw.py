@@ -336,8 +336,7 @@ class Graph:
     MAX_NESTING = 16
 
     def add_model(self, mcfg, prefix, group, outer_inputs, nested=False):
-        if prefix.count("/") > self.MAX_NESTING:
-            raise ConvertError("models nested more than %d deep (%s...)" % (self.MAX_NESTING, prefix[:80]))
+        # nesting depth was checked up front by convert() (MAX_NESTING)
         cls = mcfg.get("class_name")
         cfg = mcfg.get("config", {})
         layers = cfg.get("layers")

@@ -20,18 +20,15 @@ export EFFCAM_REQUIRE_REFS=1
 echo "== PyTorch references"
 # regenerated only when a generator changed (a stamp of their hashes)
 STAMP=$(cat tools/gen_refs.py tools/export_torchvision.py tools/ecw.py tools/ecw_interp.py | sha256sum | cut -c1-16)
-if [ -f build/refs/manifest.json ] && [ "$(cat build/refs/.stamp 2>/dev/null)" = "$STAMP" ]; then
-  echo "up to date (build/refs)"
-else
-  /usr/bin/python3 tools/gen_refs.py "$ROOT/build/refs"
-  echo "$STAMP" > build/refs/.stamp
-fi
-if [ -f build/refs_extra/manifest.json ] && [ "$(cat build/refs_extra/.stamp 2>/dev/null)" = "$STAMP" ]; then
-  echo "up to date (build/refs_extra)"
-else
-  /usr/bin/python3 tools/gen_refs.py "$ROOT/build/refs_extra" --set extra
-  echo "$STAMP" > build/refs_extra/.stamp
-fi
+for set in core extra; do
+  dir=build/refs; [ "$set" = extra ] && dir=build/refs_extra
+  if [ -f $dir/manifest.json ] && [ "$(cat $dir/.stamp 2>/dev/null)" = "$STAMP" ]; then
+    echo "up to date ($dir)"
+  else
+    /usr/bin/python3 tools/gen_refs.py "$ROOT/$dir" --set $set
+    echo "$STAMP" > $dir/.stamp
+  fi
+done
 
 echo "== ONNX exports + PyTorch references (effcam convert)"
 STAMP=$(cat tools/gen_onnx_refs.py tools/export_torchvision.py | sha256sum | cut -c1-16)

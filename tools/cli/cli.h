@@ -23,6 +23,10 @@ int cmd_predict(int argc, char **argv);
 int cmd_gradcam(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 
+/* Image limits for photos up to photo_h x photo_w (either orientation),
+ * progressive JPEG allowed or not, decoded to out_h x out_w; no rendering
+ * (stream_io.c). */
+void cli_photo_limits(int photo_h, int photo_w, int progressive, int out_h, int out_w, effcam_image_limits *lim);
 /* A streaming image handle with limits fitted to `photo` (stream_io.c). */
 effcam_status cli_stream_open(const char *photo, int out_h, int out_w, int render, uint64_t max_pixels,
                               effcam_image **img, effcam_image_plan *plan, effcam_image_info *info, effcam_error *err);

@@ -97,22 +97,15 @@ int cmd_plan(int argc, char **argv) {
         return CLI_FAIL;
     }
 
-    /* The image path, limits fitted as tools/cli/stream_io.c fits them to a
-     * photo, with the largest side allowed in both directions (EXIF
+    /* The image path, limits fitted as `effcam gradcam` fits them to a photo
+     * (cli_photo_limits), rendering at the largest side both ways (EXIF
      * orientations 5..8 swap the display size). */
     effcam_image_plan iplan;
     memset(&iplan, 0, sizeof iplan);
     if (photo_h) {
         effcam_image_limits lim;
-        memset(&lim, 0, sizeof lim);
-        uint64_t px = (uint64_t)photo_h * (uint64_t)photo_w;
-        int side = photo_h > photo_w ? photo_h : photo_w;
-        lim.max_width = lim.max_height = side;
-        lim.max_pixels = px;
-        lim.max_progressive_pixels = progressive ? px : 1;
-        lim.max_out_width = plan.width;
-        lim.max_out_height = plan.height;
-        if (spec.mode == EFFCAM_MODE_GRADCAM) lim.max_render_width = lim.max_render_height = side;
+        cli_photo_limits(photo_h, photo_w, progressive, plan.height, plan.width, &lim);
+        if (spec.mode == EFFCAM_MODE_GRADCAM) lim.max_render_width = lim.max_render_height = lim.max_width;
         st = effcam_image_plan_bytes(&lim, &iplan);
         if (st != EFFCAM_OK) {
             cli_report("--photo", st, "the image path cannot be planned for that size");

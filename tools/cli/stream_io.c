@@ -6,6 +6,16 @@
 
 #include "cli.h"
 
+void cli_photo_limits(int photo_h, int photo_w, int progressive, int out_h, int out_w, effcam_image_limits *lim) {
+    memset(lim, 0, sizeof *lim);
+    uint64_t px = (uint64_t)photo_h * (uint64_t)photo_w;
+    lim->max_width = lim->max_height = photo_h > photo_w ? photo_h : photo_w; /* either orientation */
+    lim->max_pixels = px;
+    lim->max_progressive_pixels = progressive ? px : 1;
+    lim->max_out_width = out_w;
+    lim->max_out_height = out_h;
+}
+
 effcam_status cli_stream_open(const char *photo, int out_h, int out_w, int render, uint64_t max_pixels,
                               effcam_image **img, effcam_image_plan *plan, effcam_image_info *info, effcam_error *err) {
     *img = NULL;
@@ -28,11 +38,7 @@ effcam_status cli_stream_open(const char *photo, int out_h, int out_w, int rende
     if (!st) st = effcam_image_probe(probe, head, got, info, err);
     effcam_image_free(probe);
     if (st) return st;
-    uint64_t px = (uint64_t)info->width * (uint64_t)info->height;
-    lim.max_width = info->width > info->height ? info->width : info->height;
-    lim.max_height = lim.max_width;
-    lim.max_pixels = px;
-    lim.max_progressive_pixels = info->progressive ? px : 1;
+    cli_photo_limits(info->height, info->width, info->progressive, out_h, out_w, &lim);
     if (render) {
         lim.max_render_width = info->display_width;
         lim.max_render_height = info->display_height;
