@@ -36,8 +36,9 @@
  * slot = V 36 * tpt * IC + M 36 * tpt * 32 + tmp, tmp = max(36 * IC,
  * 28 * 32) (input transform: 36 vectors of IC; output transform: 24 vectors
  * of a 32-channel block + 4 junk vectors for the outputs of a border tile
- * that fall outside). The weight transform (63 vectors of the kernel's cin
- * per task) borrows the slots before the tiles use them.
+ * that fall outside). The weight transform borrows the slots before the
+ * tiles use them: forward 16 * 9 * cin + 27 * 16 floats per task, backward
+ * 63 * cin; both fit, as a slot holds at least 36 * 6 * (IC + 32) floats.
  *
  * Precision: the F(4,3) transforms multiply and cancel values up to 8x, so
  * the fp32 rounding error is ~10x that of a direct dot product (measured
@@ -367,30 +368,49 @@ typedef struct wino_job {
     int own; /* ec_gemm_ok(): gemm.c's kernel instead of fgemm */
 } wino_job;
 
-/* U[xi][o / 16][i][o % 16] (o: output channel of the Winograd conv, i: input) */
+/* U[xi][o / 16][i][o % 16] (o: output channel of the Winograd conv, i: input).
+ * Forward: one task per pack of 16 output channels, the transform
+ * vectorised over the pack's 16 lanes for one input channel at a time, so
+ * each of its 36 results is one whole [16]-float row of U (a cache line):
+ * transforming along ci and scattering into the packs instead wrote every
+ * float to a different line and cost a third of the conv (perf, 38x38x64
+ * -> 256). Backward: along ci per kernel, whose rows of 16 are contiguous
+ * in U already. */
 static void wino_weights_task(void *arg, int t, int thread) {
     (void)thread;
     wino_job *j = arg;
     const int cin = j->wcin, IC = j->g.IC, OCp = j->g.OCp;
-    float *gw = j->slots + (size_t)t * j->g.slot; /* 9 * cin widened */
-    float *u36 = gw + 9u * (size_t)cin;           /* 36 * cin transformed */
-    float *tmp = u36 + 36u * (size_t)cin;         /* 18 * cin */
+    const size_t xs = (size_t)IC * (size_t)OCp, kc = 9u * (size_t)cin;
+    float *slot = j->slots + (size_t)t * j->g.slot;
     int lo, hi;
-    ec_split(j->wcout, j->g.nslots, t, 1, &lo, &hi);
-    const size_t xs = (size_t)IC * (size_t)OCp;
-    for (int co = lo; co < hi; co++) {
-        ec_f16_widen(gw, j->w + (size_t)co * 9u * (size_t)cin, 9u * (size_t)cin);
-        j->fw(u36, (size_t)cin, gw, j->flip, tmp, cin);
-        if (!j->flip) { /* forward: o = co, i = ci */
-            float *dst = j->U + (size_t)(co / 16) * IC * 16 + (size_t)(co % 16);
-            for (int xi = 0; xi < 36; xi++)
-                for (int ci = 0; ci < cin; ci++) dst[xi * xs + (size_t)ci * 16] = u36[(size_t)xi * cin + ci];
-        } else { /* backward: o = ci, i = co */
-            float *dst = j->U + (size_t)co * 16;
-            for (int xi = 0; xi < 36; xi++)
-                for (int ci = 0; ci < cin; ci++)
-                    dst[xi * xs + (size_t)(ci / 16) * IC * 16 + (size_t)(ci % 16)] = u36[(size_t)xi * cin + ci];
+    if (!j->flip) { /* o = co, i = ci */
+        float *wf = slot;            /* [16][9][cin] the pack's kernels, widened */
+        float *g = wf + 16u * kc;    /* [9][16] one input channel of them */
+        float *tmp = g + 9u * 16u;   /* [18][16] */
+        ec_split((j->wcout + 15) / 16, j->g.nslots, t, 1, &lo, &hi);
+        for (int p = lo; p < hi; p++) {
+            const int nco = j->wcout - p * 16 < 16 ? j->wcout - p * 16 : 16;
+            ec_f16_widen(wf, j->w + (size_t)p * 16u * kc, (size_t)nco * kc);
+            memset(g, 0, 9u * 16u * sizeof(float)); /* lanes >= nco stay 0: U's padding columns */
+            for (int ci = 0; ci < cin; ci++) {
+                for (int k = 0; k < 9; k++)
+                    for (int l = 0; l < nco; l++) g[k * 16 + l] = wf[(size_t)l * kc + (size_t)k * (size_t)cin + (size_t)ci];
+                j->fw(j->U + (size_t)p * IC * 16 + (size_t)ci * 16, xs, g, 0, tmp, 16);
+            }
         }
+        return;
+    }
+    float *gw = slot;                     /* 9 * cin widened */
+    float *u36 = gw + kc;                 /* 36 * cin transformed */
+    float *tmp = u36 + 36u * (size_t)cin; /* 18 * cin */
+    ec_split(j->wcout, j->g.nslots, t, 1, &lo, &hi);
+    for (int co = lo; co < hi; co++) { /* o = ci, i = co */
+        ec_f16_widen(gw, j->w + (size_t)co * kc, kc);
+        j->fw(u36, (size_t)cin, gw, 1, tmp, cin);
+        float *dst = j->U + (size_t)co * 16;
+        for (int xi = 0; xi < 36; xi++)
+            for (int ci = 0; ci < cin; ci++)
+                dst[xi * xs + (size_t)(ci / 16) * IC * 16 + (size_t)(ci % 16)] = u36[(size_t)xi * cin + ci];
     }
 }
 
@@ -483,7 +503,7 @@ static void wino_run(wino_job *j, int fwd_cout, int fwd_cin, int isa) {
     j->wcout = fwd_cout;
     j->wcin = fwd_cin;
     memset(j->zero, 0, (size_t)j->g.IC * sizeof(float));
-    if (j->g.OCp != j->g.OC) /* the padding columns of the last pack */
+    if (j->flip && j->g.OCp != j->g.OC) /* the padding columns of the last pack (forward: written) */
         memset(j->U, 0, 36u * (size_t)j->g.IC * (size_t)j->g.OCp * sizeof(float));
     ec_parallel_for(j->g.nslots, wino_weights_task, j);
     const int per = j->g.nslots * j->g.tpt;

@@ -32,6 +32,7 @@
 #define GF_KC 192 /* k-block (96..384 measured: 192 best by ~3%, within noise) */
 #endif
 #define GF_MIN_ROWS_PER_BLOCK 256 /* rows per row block when splitting rows */
+#define GF_MIN_ROWS_PER_TASK 48   /* ... and when the columns alone give too few tasks */
 
 typedef void (*gf_pack_fn)(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc,
                            int width);
@@ -505,8 +506,18 @@ void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w, con
         const int units = (d->cout + 2 * I->vl - 1) / (2 * I->vl);
         int cb = (per + rb - 1) / rb;
         cb = cb > units ? units : cb;
+        cb = cb < 1 ? 1 : cb;
+        /* few column panels (a 160-wide projection is 5): more row blocks,
+         * down to GF_MIN_ROWS_PER_TASK rows each, so the tasks still split
+         * evenly over the threads (5 tasks on 2 threads idled one for a
+         * fifth of the op) */
+        if (rb * cb < per) {
+            int rmax = d->m / GF_MIN_ROWS_PER_TASK, want = (per + cb - 1) / cb;
+            if (want > rmax) want = rmax;
+            if (want > rb) rb = want;
+        }
         j.rb = rb;
-        j.cb = cb < 1 ? 1 : cb;
+        j.cb = cb;
     }
     if (j.rb * j.cb == 1) {
         gf_block(&j, 0, j.m, 0, j.n);
