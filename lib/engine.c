@@ -50,7 +50,7 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
     ec_shape in, out;
     ec_value_shape(ctx, op->in0, &in);
     ec_value_shape(ctx, (int)i + 1, &out);
-    const float *x = ec_buf_ptr(ctx, (uint32_t)op->in0);
+    const float *x = ec_buf_ptr(ctx, (uint32_t)op->in0); /* not read if folded (0 bytes) */
     float *y = ec_buf_ptr(ctx, i + 1);
     size_t n_out = (size_t)out.h * out.w * out.c;
     switch (op->type) {
@@ -73,6 +73,19 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
     case ECW_OP_DENSE: {
         ec_pw_dims d;
         ec_pw_dims_of(op, &in, &d);
+        if (ctx->bufs[op->in0].bytes == 0) {
+            /* the SE op before left only its gate (plan.c, fold_se_gates):
+             * read the SE's input and fold the gate into the weights */
+            const ec_op *se = &m->ops[op->in0 - 1];
+            ec_shape sin;
+            ec_value_shape(ctx, se->in0, &sin);
+            ec_se_dims sd;
+            ec_se_dims_of(se, &sin, &sd);
+            const float *gate = ec_se_gate_in_scratch(ec_scratch_ptr(ctx, ec_se_scratch_floats(&sd)), &sd);
+            ec_gemm_f16_forward_scaled_isa(y, ec_buf_ptr(ctx, (uint32_t)se->in0), tdata(m, op->t[0]),
+                                           tdata(m, op->t[1]), &d, preact, gate, -1);
+            break;
+        }
         ec_pwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
                           ec_scratch_ptr(ctx, ec_pwconv_scratch_floats(&d)), preact);
         break;
@@ -80,6 +93,11 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
     case ECW_OP_SE: {
         ec_se_dims d;
         ec_se_dims_of(op, &in, &d);
+        if (ctx->bufs[i + 1].bytes == 0) { /* folded into op i + 1: the gate only */
+            ec_se_gate(x, tdata(m, op->t[0]), tdata(m, op->t[1]), tdata(m, op->t[2]), tdata(m, op->t[3]), &d,
+                       ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), se_saved);
+            break;
+        }
         ec_se_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), tdata(m, op->t[2]), tdata(m, op->t[3]), &d,
                       ec_scratch_ptr(ctx, ec_se_scratch_floats(&d)), se_saved);
         if (preact) memcpy(preact, y, n_out * sizeof(float));

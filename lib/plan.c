@@ -138,6 +138,48 @@ static effcam_status plan_gradcam(const uint8_t *file, const ec_layout *L, const
 }
 
 
+/* Squeeze-and-excitation gates folded into the projection that follows:
+ * when op i is SE and its output (value i + 1) is read only by op i + 1, a
+ * pointwise conv on the fp16 GEMM (ec_pwconv_uses_gemm_f16, more than one
+ * row), and is neither the tap nor the logits, the engine computes only
+ * the gate and op i + 1 scales its packed weights by it
+ * (ec_gemm_f16_forward_scaled_isa). Value i + 1 is then never written: it
+ * gets 0 bytes (its shape stays, for the ops that ask), and the SE's input
+ * lives one step longer, to be read by op i + 1. Its gradient, if
+ * Grad-CAM needs one, is a separate buffer, planned before this. */
+static void fold_se_gates(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *req,
+                          ec_buf *b) {
+    const uint32_t n = L->n_ops;
+    int32_t tap_value = -1;
+    if (req->tap >= 0) {
+        ec_tap t;
+        ec_tap_decode(file, L, (uint32_t)req->tap, &t);
+        tap_value = t.value;
+    }
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        ec_op ta, tb;
+        const ec_op *se = get_op(file, L, ops, i, &ta);
+        if (se->type != ECW_OP_SE || (int32_t)(i + 1) == tap_value) continue;
+        const ec_op *pw = get_op(file, L, ops, i + 1, &tb);
+        if (pw->type != ECW_OP_PWCONV || pw->in0 != (int32_t)(i + 1) || pw->in1 == (int32_t)(i + 1)) continue;
+        int readers = 0;
+        for (uint32_t j = i + 2; j < n && !readers; j++) {
+            ec_op tc;
+            const ec_op *o = get_op(file, L, ops, j, &tc);
+            readers = o->in0 == (int32_t)(i + 1) || o->in1 == (int32_t)(i + 1);
+        }
+        if (readers) continue;
+        const ec_buf *v = &b[i + 1];
+        ec_shape in = {v->h, v->w, (int)v->c};
+        ec_pw_dims d;
+        ec_pw_dims_of(pw, &in, &d);
+        if (d.m < 2 || !ec_pwconv_uses_gemm_f16(&d)) continue;
+        b[i + 1].bytes = 0;
+        /* op i + 1 reads the SE's input instead */
+        b[se->in0].last = max32(b[se->in0].last, (int32_t)(i + 2));
+    }
+}
+
 static effcam_status value_bytes(const ec_shape *s, uint64_t *bytes, effcam_error *err) {
     uint64_t n = (uint64_t)s->h * (uint64_t)s->w; /* each <= 2^14 after geometry; c <= 2^16 */
     if (__builtin_mul_overflow(n, (uint64_t)s->c * 4u, &n) || n > (uint64_t)SIZE_MAX / 2)
@@ -238,6 +280,7 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
             tb->last = (int32_t)(n + 1);
         }
     }
+    fold_se_gates(file, L, ops, req, bufs);
     if (scratch_floats > (uint64_t)SIZE_MAX / 8) return ec_fail(err, EFFCAM_E_OVERFLOW, "scratch size overflows");
     out->activation_bytes = place_all(bufs, nb);
     out->scratch_bytes = EC_ALIGN_UP(scratch_floats * 4u);

@@ -123,8 +123,9 @@ static void test_gradcam_vs_finite_differences(void **state) {
     uint8_t *file;
     size_t size;
     tb_build_tiny(99, 32, 32, NCLS, &file, &size);
-    const char *taps[] = {"top", "top_bn", "top_conv", "block1", "stem"};
-    for (int t = 0; t < 5; t++) {
+    /* b1_se: the SE output as the layer (kept, not folded into b1_project) */
+    const char *taps[] = {"top", "top_bn", "top_conv", "block1", "b1_se", "stem"};
+    for (int t = 0; t < 6; t++) {
         check_tap(file, size, taps[t], 20, 18, EFFCAM_TARGET_LOGIT, -1);
         check_tap(file, size, taps[t], 13, 21, EFFCAM_TARGET_PROB, -1);
     }

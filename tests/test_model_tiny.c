@@ -13,6 +13,7 @@
 
 #include "ecw_build.h"
 #include "effcam.h"
+#include "internal.h" /* the plan's buffers: is the SE output folded? */
 #include "ref_model.h"
 #include "test_util.h"
 
@@ -81,8 +82,8 @@ static void test_sizes(void **state) {
 
 static void test_taps(void **state) {
     (void)state;
-    const char *taps[] = {"stem", "block1", "top_conv", "top_bn", "top", "pool"};
-    for (size_t t = 0; t < 6; t++) {
+    const char *taps[] = {"stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se"};
+    for (size_t t = 0; t < 7; t++) {
         run_case(11 + t, 32, 32, taps[t]);
         run_case(21 + t, 37, 29, taps[t]);
     }
@@ -92,11 +93,11 @@ static void test_taps(void **state) {
  * tensors, against the interpreter (which reads each tensor's dtype). */
 static void test_f32_and_mixed_weights(void **state) {
     (void)state;
-    const char *taps[] = {NULL, "stem", "block1", "top_conv", "top_bn", "top", "pool"};
+    const char *taps[] = {NULL, "stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se"};
     for (int weights = TB_WEIGHTS_F32; weights <= TB_WEIGHTS_MIXED; weights++) {
         for (size_t i = 0; i < sizeof k_sizes / sizeof k_sizes[0]; i++)
             run_case_weights(31 + i, k_sizes[i][0], k_sizes[i][1], NULL, weights);
-        for (size_t t = 0; t < 7; t++) run_case_weights(41 + t, 37, 29, taps[t], weights);
+        for (size_t t = 0; t < 8; t++) run_case_weights(41 + t, 37, 29, taps[t], weights);
     }
     /* f32 weights are not rounded: the f16 and f32 models differ */
     uint8_t *f16, *f32;
@@ -121,6 +122,51 @@ static void test_f32_and_mixed_weights(void **state) {
     double d = tu_rel_l2(l32, l16, 6);
     fprintf(stderr, "tiny model, f32 vs f16 weights: logits rel L2 %.2e\n", d);
     assert_true(d > 0 && d < 1e-2);
+    free(f16);
+    free(f32);
+}
+
+/* The SE gate folded into the projection after it (plan.c, fold_se_gates):
+ * the SE output is not materialised unless something reads it, the results
+ * match the materialised path, and f32 projections are never folded. */
+static int se_output_bytes(const uint8_t *file, size_t size, const char *tap, float *logits) {
+    effcam_spec spec = {.height = 37, .width = 29, .layer = tap};
+    effcam_model *m;
+    effcam_ctx *ctx;
+    assert_int_equal(effcam_load_memory(file, size, &spec, 0, NULL, 0, &m, &ctx, NULL), EFFCAM_OK);
+    int se = -1;
+    for (uint32_t i = 0; i < m->L.n_ops && se < 0; i++)
+        if (m->ops[i].type == ECW_OP_SE) se = (int)i;
+    assert_true(se >= 0);
+    float x[37 * 29 * 3];
+    tu_rng r;
+    tu_seed(&r, 77);
+    tu_fill(&r, x, sizeof x / sizeof x[0], 0.0f, 255.0f);
+    assert_int_equal(effcam_predict_f32(ctx, x, 37, 29, 0), EFFCAM_OK);
+    memcpy(logits, effcam_logits(ctx), 6 * sizeof(float));
+    int bytes = (int)ctx->bufs[se + 1].bytes;
+    effcam_free(m);
+    return bytes;
+}
+
+static void test_se_gate_folded(void **state) {
+    (void)state;
+    uint8_t *f16, *f32;
+    size_t n16, n32;
+    tb_build_tiny_weights(8, 32, 32, 6, TB_WEIGHTS_F16, &f16, &n16);
+    tb_build_tiny_weights(8, 32, 32, 6, TB_WEIGHTS_F32, &f32, &n32);
+    float lf[6], lk[6], l32[6];
+    const int folded = se_output_bytes(f16, n16, NULL, lf) == 0;
+    const int kept = se_output_bytes(f16, n16, "b1_se", lk) > 0;
+    const int f32_kept = se_output_bytes(f32, n32, NULL, l32) > 0;
+    const double d = tu_rel_l2(lf, lk, 6);
+    fprintf(stderr, "SE gate folded: %d (fp16 GEMM available: %d), with the SE output as tap: kept %d; f32: kept %d; "
+                    "logits folded vs kept rel L2 %.2e\n",
+            folded, ec_gemm_f16_isa_max() != EC_ISA_SCALAR, kept, f32_kept, d);
+    assert_int_equal(folded, ec_gemm_f16_isa_max() != EC_ISA_SCALAR);
+    assert_true(kept);
+    assert_true(f32_kept);
+    assert_true(d <= 1e-6);
     free(f16);
     free(f32);
 }
@@ -157,6 +203,7 @@ int main(void) {
         cmocka_unit_test(test_taps),
         cmocka_unit_test(test_f32_and_mixed_weights),
         cmocka_unit_test(test_rgb8_matches_f32),
+        cmocka_unit_test(test_se_gate_folded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@
 #define GF_MIN_ROWS_PER_TASK 48   /* ... and when the columns alone give too few tasks */
 
 typedef void (*gf_pack_fn)(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc,
-                           int width);
+                           int width, const float *ks);
 typedef void (*gf_micro_fn)(const float *a, size_t lda, const float *bp, int kc, float *c, size_t ldc, int acc);
 
 typedef struct gf_isa {
@@ -96,8 +96,10 @@ static inline __attribute__((always_inline)) T512 void tr16(__m512 r[16]) {
     }
 }
 
-/* buf[k * width + j] = w[n0 + j, k0 + k] for j < ncols, 0 for ncols <= j < width */
-static T512 void pack512(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc, int width) {
+/* buf[k * width + j] = w[n0 + j, k0 + k] (* ks[k0 + k] if ks) for j < ncols,
+ * 0 for ncols <= j < width */
+static T512 void pack512(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc, int width,
+                         const float *ks) {
     for (int jb = 0; jb < width; jb += 16) {
         int nr = ncols - jb;
         nr = nr < 0 ? 0 : nr > 16 ? 16 : nr;
@@ -110,6 +112,8 @@ static T512 void pack512(float *buf, const uint16_t *w, size_t ldw, int n0, int 
                                     km, w + (size_t)(n0 + jb + i) * ldw + (size_t)(k0 + kb)))
                               : _mm512_setzero_ps();
             tr16(r);
+            if (ks)
+                for (int i = 0; i < kk; i++) r[i] = _mm512_mul_ps(r[i], _mm512_set1_ps(ks[k0 + kb + i]));
             for (int i = 0; i < kk; i++) _mm512_store_ps(buf + (size_t)(kb + i) * width + jb, r[i]);
         }
     }
@@ -197,7 +201,8 @@ static inline __attribute__((always_inline)) T256 void tr8(__m256 r[8]) {
     }
 }
 
-static T256 void pack256(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc, int width) {
+static T256 void pack256(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc, int width,
+                         const float *ks) {
     for (int jb = 0; jb < width; jb += 8) {
         int nr = ncols - jb;
         nr = nr < 0 ? 0 : nr > 8 ? 8 : nr;
@@ -221,6 +226,8 @@ static T256 void pack256(float *buf, const uint16_t *w, size_t ldw, int n0, int 
                 r[i] = _mm256_cvtph_ps(h);
             }
             tr8(r);
+            if (ks)
+                for (int i = 0; i < kk; i++) r[i] = _mm256_mul_ps(r[i], _mm256_set1_ps(ks[k0 + kb + i]));
             for (int i = 0; i < kk; i++) _mm256_store_ps(buf + (size_t)(kb + i) * width + jb, r[i]);
         }
     }
@@ -401,6 +408,7 @@ typedef struct gf_job {
     int m, k, n, act;
     int rb, cb; /* row blocks x column blocks */
     int isa_level;
+    const float *ks; /* per-k scale of the weights, or NULL */
 } gf_job;
 
 /* m == 1: task t computes outputs [64 t, 64 t + 64) (t < 0: all) */
@@ -438,7 +446,7 @@ static void gf_block(const gf_job *j, int m0, int m1, int n0, int n1) {
             float *p = buf;
             for (int pc = c0; pc < c1; pc += wmax) {
                 const int nc = c1 - pc < wmax ? c1 - pc : wmax, width = nc <= vl ? vl : wmax;
-                I->pack(p, j->w, (size_t)K, pc, nc, kb, kc, width);
+                I->pack(p, j->w, (size_t)K, pc, nc, kb, kc, width, j->ks);
                 p += (size_t)kc * width;
             }
             const int last = kb + kc == K;
@@ -486,11 +494,16 @@ int ec_gemm_f16_available(void) { return ec_gemm_f16_isa_max() != EC_ISA_SCALAR;
 
 void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w, const float *b, const ec_pw_dims *d,
                              float *preact, int isa) {
+    ec_gemm_f16_forward_scaled_isa(out, in, w, b, d, preact, NULL, isa);
+}
+
+void ec_gemm_f16_forward_scaled_isa(float *out, const float *in, const uint16_t *w, const float *b,
+                                    const ec_pw_dims *d, float *preact, const float *ks, int isa) {
     const gf_isa *I = isa_table(isa);
     if (!I || d->m <= 0 || d->cout <= 0 || d->cin <= 0) return;
-    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1, isa};
+    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1, isa, ks};
     const int nt = ec_pool_threads();
-    if (d->m == 1) { /* GEMV: chunks of 64 outputs */
+    if (d->m == 1 && !ks) { /* GEMV: chunks of 64 outputs */
         j.isa_level = isa;
         j.cb = (d->cout + 63) / 64;
         if (nt == 1 || j.cb == 1) gv_task(&j, -1, 0);

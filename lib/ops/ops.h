@@ -181,6 +181,13 @@ int ec_gemm_f16_isa_max(void);
 void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w,
                              const float *b, const ec_pw_dims *d, float *preact,
                              int isa);
+/* Same with the weights scaled per input channel: w[n, k] * ks[k] (ks may
+ * be NULL), applied while they are packed. A squeeze-and-excitation gate
+ * folded into the projection that follows it: W (x * g) == (W diag(g)) x,
+ * so the gated tensor is never written. */
+void ec_gemm_f16_forward_scaled_isa(float *out, const float *in, const uint16_t *w,
+                                    const float *b, const ec_pw_dims *d, float *preact,
+                                    const float *ks, int isa);
 /* y [n] = w [n,k] x [k] + b (b may be NULL), single-threaded; any CPU (the
  * portable path widens exactly and sums in order). */
 void ec_gemv_f16(float *y, const float *x, const uint16_t *w, const float *b,
@@ -204,6 +211,12 @@ size_t ec_se_saved_floats(const ec_se_dims *d);
 void ec_se_forward(float *out, const float *in, const void *w1,
                    const float *b1, const void *w2, const float *b2,
                    const ec_se_dims *d, float *scratch, float *saved);
+/* The gate g alone (out is not written): left in scratch at
+ * ec_se_gate_in_scratch(scratch, d), c floats, for a projection that folds
+ * it into its weights (ec_gemm_f16_forward_scaled_isa). */
+void ec_se_gate(const float *in, const void *w1, const float *b1, const void *w2,
+                const float *b2, const ec_se_dims *d, float *scratch, float *saved);
+const float *ec_se_gate_in_scratch(const float *scratch, const ec_se_dims *d);
 size_t ec_se_backward_scratch_floats(const ec_se_dims *d);
 /* din [h,w,c] <- dout [h,w,c]; needs the op's input and its saved values */
 void ec_se_backward(float *din, const float *dout, const float *in,

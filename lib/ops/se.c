@@ -149,9 +149,19 @@ static void scale_par(float *out, const float *a, const float *g, const float *d
     ec_parallel_for(j.ntasks, scale_task, &j);
 }
 
+const float *ec_se_gate_in_scratch(const float *scratch, const ec_se_dims *d) {
+    return scratch + 3 * (size_t)d->c + 2 * (size_t)d->cmid;
+}
+
 void ec_se_forward(float *out, const float *in, const void *w1,
                    const float *b1, const void *w2, const float *b2,
                    const ec_se_dims *d, float *scratch, float *saved) {
+    ec_se_gate(in, w1, b1, w2, b2, d, scratch, saved);
+    scale_par(out, in, ec_se_gate_in_scratch(scratch, d), NULL, d->h * d->w, d->c);
+}
+
+void ec_se_gate(const float *in, const void *w1, const float *b1, const void *w2, const float *b2,
+                const ec_se_dims *d, float *scratch, float *saved) {
     const int c = d->c, m = d->cmid, hw = d->h * d->w;
     float *s = scratch;
     float *part = s + c;
@@ -178,8 +188,6 @@ void ec_se_forward(float *out, const float *in, const void *w1,
         memcpy(saved + c + m, gpre, (size_t)c * sizeof(float));
         memcpy(saved + 2 * (size_t)c + m, g, (size_t)c * sizeof(float));
     }
-
-    scale_par(out, in, g, NULL, hw, c);
 }
 
 void ec_se_backward(float *din, const float *dout, const float *in,
