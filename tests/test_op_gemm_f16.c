@@ -3,7 +3,8 @@
  * threads, every activation, with / without bias, on shapes whose M, N, K
  * are not multiples of the tiles (1, 7, 13, 17, 49, ...), K long enough for
  * several k-blocks, N wide enough for several packed column chunks, M large
- * enough for row blocks. Outputs and preact are pre-filled with NaN. */
+ * enough for row blocks; each also with a per-input-channel weight scale
+ * (the folded SE gate). Outputs and preact are pre-filled with NaN. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,7 +62,22 @@ static void check(int m, int k, int n, int act, int bias, int isa, uint64_t seed
                     isa, m, k, n, act, bias, e_out, e_pre, worst, same ? "same" : "differs");
         fail();
     }
+    /* the same with a per-input-channel scale folded into the weights (an SE
+     * gate, ec_gemm_f16_forward_scaled_isa), against the reference on the
+     * scaled input; m == 1 takes the blocked path then */
+    float *ks = alloc_f((size_t)k), *ins = alloc_f(ni);
+    tu_fill(&r, ks, (size_t)k, 0.2f, 1.3f);
+    for (size_t i = 0; i < ni; i++) ins[i] = in[i] * ks[i % (size_t)k];
+    ec_gemm_f16_forward_scaled_isa(out, in, w, b, &d, pre, ks, isa);
+    ref_pwconv_forward(rout, rpre, ins, w, b, &d);
+    double e_ks = tu_rel_l2(out, rout, no), e_kspre = tu_rel_l2(pre, rpre, no);
+    if (!(e_ks <= TOL) || !(e_kspre <= TOL)) {
+        print_error("gemm_f16 scaled isa %d m %d k %d n %d act %d bias %d: rel_l2 out %.3g pre %.3g\n", isa, m, k, n,
+                    act, bias, e_ks, e_kspre);
+        fail();
+    }
     checked++;
+    free(ks); free(ins);
     free(in); free(b); free(w); free(out); free(pre); free(out2); free(rout); free(rpre);
 }
 
