@@ -35,7 +35,7 @@
 #define GF_MIN_ROWS_PER_TASK 48   /* ... and when the columns alone give too few tasks */
 
 typedef void (*gf_pack_fn)(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc,
-                           int width, const float *ks);
+                           int width, const float *ks, int nrows);
 typedef void (*gf_micro_fn)(const float *a, size_t lda, const float *bp, int kc, float *c, size_t ldc, int acc);
 
 typedef struct gf_isa {
@@ -99,11 +99,17 @@ static inline __attribute__((always_inline)) T512 void tr16(__m512 r[16]) {
 /* buf[k * width + j] = w[n0 + j, k0 + k] (* ks[k0 + k] if ks) for j < ncols,
  * 0 for ncols <= j < width */
 static T512 void pack512(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc, int width,
-                         const float *ks) {
+                         const float *ks, int nrows) {
     for (int jb = 0; jb < width; jb += 16) {
         int nr = ncols - jb;
         nr = nr < 0 ? 0 : nr > 16 ? 16 : nr;
+        /* the next panel's rows (same k range): the weights come from DRAM
+         * once per predict, as 32 short row pieces per panel, too many
+         * streams for the hardware prefetcher */
+        const int pf0 = n0 + width + jb, pf1 = pf0 + 16 < nrows ? pf0 + 16 : nrows;
         for (int kb = 0; kb < kc; kb += 16) {
+            if ((kb & 31) == 0)
+                for (int rr = pf0; rr < pf1; rr++) _mm_prefetch((const char *)(w + (size_t)rr * ldw + (size_t)(k0 + kb)), _MM_HINT_T0);
             const int kk = kc - kb < 16 ? kc - kb : 16;
             const __mmask16 km = (__mmask16)(kk == 16 ? 0xFFFFu : (1u << kk) - 1u);
             __m512 r[16];
@@ -202,7 +208,8 @@ static inline __attribute__((always_inline)) T256 void tr8(__m256 r[8]) {
 }
 
 static T256 void pack256(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc, int width,
-                         const float *ks) {
+                         const float *ks, int nrows) {
+    (void)nrows;
     for (int jb = 0; jb < width; jb += 8) {
         int nr = ncols - jb;
         nr = nr < 0 ? 0 : nr > 8 ? 8 : nr;
@@ -446,7 +453,7 @@ static void gf_block(const gf_job *j, int m0, int m1, int n0, int n1) {
             float *p = buf;
             for (int pc = c0; pc < c1; pc += wmax) {
                 const int nc = c1 - pc < wmax ? c1 - pc : wmax, width = nc <= vl ? vl : wmax;
-                I->pack(p, j->w, (size_t)K, pc, nc, kb, kc, width, j->ks);
+                I->pack(p, j->w, (size_t)K, pc, nc, kb, kc, width, j->ks, N);
                 p += (size_t)kc * width;
             }
             const int last = kb + kc == K;
