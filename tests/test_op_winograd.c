@@ -215,18 +215,21 @@ static void test_fixed(void **state) {
     }
 }
 
-/* The shapes of EfficientNetV2-S features.1-3 (scaled down in h, w) and a
- * shape with several sections of tasks. */
+/* The shapes of EfficientNetV2-S features.1-3 (scaled down in h, w) and
+ * shapes with several sections of tasks. */
 static void test_model_shapes(void **state) {
     (void)state;
     wcase a = same(38, 38, 24, 24, ECW_ACT_SILU);
     wcase b = same(19, 21, 48, 192, ECW_ACT_SILU);
     wcase c = same(10, 9, 64, 256, ECW_ACT_SILU);
     wcase d = same(61, 57, 16, 16, ECW_ACT_NONE);
+    /* 3 blocks of output channels, the last one partial, over several sections */
+    wcase e = same(29, 23, 45, 77, ECW_ACT_HSWISH);
     check_case(&a, 301);
     check_case(&b, 302);
     check_case(&c, 303);
     check_case(&d, 304);
+    check_case(&e, 305);
 }
 
 static void test_random(void **state) {
