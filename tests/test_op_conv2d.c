@@ -248,6 +248,14 @@ static conv_case fixed_cases[] = {
     {11, 10, 3, 4, 1, 3, 1, 2, 0, 1, 0, 1, ECW_ACT_NONE, 1},
     /* torch-style symmetric pad, stride 2, cin = 3 stem */
     {13, 29, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, ECW_ACT_SILU, 1},
+    /* few input channels (conv2d_direct.c): the b0 / v2_s stems (32, 24
+     * channels: two vectors, the second partial), 40 channels (a second
+     * block of one vector), cin 1 and 4, 5x5 stride 1, TF-style padding */
+    {37, 43, 3, 32, 3, 3, 2, 2, 1, 1, 1, 1, ECW_ACT_SILU, 1},
+    {31, 26, 3, 24, 3, 3, 2, 2, 0, 0, 1, 1, ECW_ACT_SILU, 0},
+    {17, 23, 3, 40, 3, 3, 1, 1, 1, 1, 1, 1, ECW_ACT_HSWISH, 1},
+    {19, 17, 1, 33, 5, 5, 1, 1, 2, 2, 2, 2, ECW_ACT_RELU, 1},
+    {12, 21, 4, 7, 5, 3, 2, 1, 2, 1, 2, 1, ECW_ACT_NONE, 1},
     /* valid padding, unused trailing rows/cols */
     {8, 8, 5, 6, 3, 3, 2, 2, 0, 0, 0, 0, ECW_ACT_RELU, 1},
     {9, 8, 5, 6, 3, 3, 1, 1, 0, 0, 0, 0, ECW_ACT_HSIGMOID, 1},

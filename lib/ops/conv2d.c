@@ -23,6 +23,10 @@
  * Winograd F(4x4, 3x3) instead (conv3x3_winograd.c, both directions;
  * ec_conv2d_winograd_ok()); the im2col path stays the fallback and is
  * callable on its own.
+ *
+ * Convs with few input channels (the RGB stem) and fp16 weights run the
+ * direct kernel of conv2d_direct.c instead (forward; AVX-512), inside the
+ * im2col path's scratch plan.
  */
 #include <string.h>
 
@@ -198,6 +202,8 @@ void ec_conv2d_forward(float *out, const float *in, const void *w,
                        const float *b, const ec_conv_dims *d, float *scratch,
                        float *preact) {
     if (ec_conv2d_winograd_ok(d)) ec_conv3x3_wino_forward(out, in, w, b, d, scratch, preact);
+    else if (!conv_is_direct(d) && ec_conv2d_direct_ok(d)) /* in the im2col plan's weight region */
+        ec_conv2d_direct_forward(out, in, w, b, d, scratch, preact);
     else ec_conv2d_im2col_forward(out, in, w, b, d, scratch, preact);
 }
 

@@ -93,6 +93,17 @@ void ec_conv2d_im2col_forward(float *out, const float *in, const void *w,
 void ec_conv2d_im2col_backward(float *din, const float *dpre, const void *w,
                                const ec_conv_dims *d, float *scratch);
 
+/* ---- direct conv for few input channels (conv2d_direct.c) ---------------
+ * The forward of ec_conv2d_forward for cin <= EC_CONV_DIRECT_MAX_CIN, fp16
+ * weights, on AVX-512 (ec_conv2d_direct_ok), except the 1x1 case that the
+ * im2col path runs as a pointwise conv. Scratch: coutp * kh * kw * cin
+ * floats (coutp = cout rounded up to 16), the im2col plan's weight region. */
+#define EC_CONV_DIRECT_MAX_CIN 4
+int ec_conv2d_direct_ok(const ec_conv_dims *d);
+void ec_conv2d_direct_forward(float *out, const float *in, const uint16_t *w,
+                              const float *b, const ec_conv_dims *d, float *scratch,
+                              float *preact);
+
 /* ---- Winograd F(4x4, 3x3) (conv3x3_winograd.c) --------------------------
  * ec_conv2d_forward / _backward (and their scratch functions) dispatch here
  * when ec_conv2d_winograd_ok(): 3x3, stride 1, cin and cout >= EC_WINO_MIN_C
