@@ -140,8 +140,9 @@ static void check_backward(int m, int cin, int cout, uint64_t seed, int n_sample
     float *din = alloc_f(p.n_in), *rdin = alloc_f(p.n_in);
     fill_nan(din, p.n_in);
     size_t ns = ec_pwconv_backward_scratch_floats(&p.d);
-    /* fp16 packed: panels of 16 input channels; fp32: none */
-    assert_int_equal(ns, g_wdt == EC_WDT_F32 ? 0 : (size_t)cout * ((cin + 15) / 16 * 16));
+    /* fp16 packed: panels of 16 input channels; fp32 and dense (m == 1,
+     * fp16 rows read directly): none */
+    assert_int_equal(ns, g_wdt == EC_WDT_F32 || m == 1 ? 0 : (size_t)cout * ((cin + 15) / 16 * 16));
     float *scratch = alloc_f(ns);
     fill_nan(scratch, ns);
     ec_pwconv_backward(din, dpre, p.w, &p.d, scratch);
@@ -259,6 +260,44 @@ static void test_paths_threads(void **state) {
     ec_pool_set_threads(1);
 }
 
+/* Dense backward with exact zeros in dpre (a logit target seeds a one-hot
+ * gradient; the fp16 path skips those rows): still the reference, at 1 and
+ * 2 threads, fp16 and fp32 weights. */
+static void test_dense_backward_sparse(void **state) {
+    (void)state;
+    for (int wdt = EC_WDT_F16; wdt <= EC_WDT_F32; wdt++)
+        for (int threads = 1; threads <= 2; threads++) {
+            g_wdt = wdt;
+            ec_pool_set_threads(threads);
+            pw_data p;
+            make_data(&p, 1, 1283, 1000, ECW_ACT_NONE, 1, 4040 + (uint64_t)wdt);
+            float *dpre = alloc_f(p.n_out), *din = alloc_f(p.n_in), *rdin = alloc_f(p.n_in);
+            for (int pattern = 0; pattern < 3; pattern++) {
+                for (size_t n = 0; n < p.n_out; n++) dpre[n] = 0.0f;
+                if (pattern == 0) dpre[417] = 1.0f;                                /* one-hot */
+                if (pattern == 1) { dpre[0] = -0.75f; dpre[p.n_out - 1] = 2.5f; } /* first and last rows */
+                if (pattern == 2)
+                    for (size_t n = 0; n < p.n_out; n += 3) dpre[n] = 0.001f * (float)n - 0.3f;
+                size_t ns = ec_pwconv_backward_scratch_floats(&p.d);
+                float *scratch = alloc_f(ns);
+                fill_nan(din, p.n_in);
+                ec_pwconv_backward(din, dpre, p.w, &p.d, scratch);
+                free(scratch);
+                ref_pwconv_backward(rdin, dpre, p.w, &p.d);
+                double e = tu_rel_l2(din, rdin, p.n_in);
+                if (!all_finite(din, p.n_in) || !(e <= FWD_TOL)) {
+                    print_error("dense backward, sparse dpre pattern %d, wdt %d, %d threads: rel_l2 %.3g\n", pattern,
+                                wdt, threads, e);
+                    fail();
+                }
+            }
+            free(dpre); free(din); free(rdin);
+            free_data(&p);
+        }
+    g_wdt = EC_WDT_F16;
+    ec_pool_set_threads(1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths_threads),
@@ -267,6 +306,7 @@ int main(void) {
         cmocka_unit_test(test_forward_random),
         cmocka_unit_test(test_backward),
         cmocka_unit_test(test_f32_weights),
+        cmocka_unit_test(test_dense_backward_sparse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,10 +85,8 @@ size_t ec_conv2d_scratch_floats(const ec_conv_dims *d) {
 
 size_t ec_conv2d_backward_scratch_floats(const ec_conv_dims *d) {
     if (ec_conv2d_winograd_ok(d)) return ec_conv3x3_wino_backward_scratch_floats(d);
-    if (conv_is_direct(d)) { /* the fp16 weights widened (fp32: in place) */
-        ec_pw_dims pd = {d->oh * d->ow, d->cin, d->cout, d->act, d->wdt};
-        return ec_pwconv_backward_scratch_floats(&pd);
-    }
+    if (conv_is_direct(d)) /* the fp16 weights widened (fp32: in place) */
+        return d->wdt == EC_WDT_F32 ? 0 : (size_t)d->cout * conv_k(d);
     return ec_conv2d_im2col_scratch_floats(d);
 }
 

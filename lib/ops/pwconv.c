@@ -47,7 +47,8 @@ size_t ec_pwconv_sgemm_scratch_floats(const ec_pw_dims *d) {
 }
 
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d) {
-    return d->wdt == EC_WDT_F32 ? 0 : ec_gemm_packed_floats(d->cout, d->cin); /* >= cout * cin */
+    if (d->wdt == EC_WDT_F32 || d->m == 1) return 0; /* in place; dense: the fp16 rows read directly */
+    return ec_gemm_packed_floats(d->cout, d->cin); /* >= cout * cin */
 }
 
 #define PW_TASK_BYTES (96u * 1024u) /* output bytes per row-slice task */
@@ -212,6 +213,34 @@ static void pwb_task(void *arg, int t, int thread) {
                 j->dpre + (size_t)lo * j->cout, j->cout, j->wf, j->cin, 0.0f, j->din + (size_t)lo * j->cin, j->cin);
 }
 
+/* Dense backward on fp16 weights (m == 1): din[k] = sum_n dpre[n] W[n, k],
+ * rows widened 256 at a time on the stack, over column slices of din; rows
+ * whose dpre[n] is exactly 0 are skipped (a logit target seeds a one-hot
+ * gradient: one row of the classifier is read, not all of it). Sums run
+ * over n in order: the same result at any thread count. */
+#define PWB_ROW_CHUNK 256
+static void pwb_dense_f16_task(void *arg, int t, int thread) {
+    (void)thread;
+    const pwb_job *j = arg;
+    int lo, hi;
+    ec_split(j->cin, j->ntasks, t, 16, &lo, &hi);
+    if (hi <= lo) return;
+    float *y = j->din + lo;
+    const int nk = hi - lo;
+    float buf[PWB_ROW_CHUNK];
+    memset(y, 0, (size_t)nk * sizeof(float));
+    for (int n = 0; n < j->cout; n++) {
+        const float g = j->dpre[n];
+        if (g == 0.0f) continue;
+        for (int k0 = 0; k0 < nk; k0 += PWB_ROW_CHUNK) {
+            const int kk = nk - k0 < PWB_ROW_CHUNK ? nk - k0 : PWB_ROW_CHUNK;
+            ec_f16_widen(buf, j->w + (size_t)n * (size_t)j->cin + (size_t)(lo + k0), (size_t)kk);
+            float *restrict yy = y + k0;
+            for (int k = 0; k < kk; k++) yy[k] += g * buf[k];
+        }
+    }
+}
+
 void ec_pwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_pw_dims *d, float *scratch) {
     const int m = d->m, cin = d->cin, cout = d->cout;
@@ -222,6 +251,13 @@ void ec_pwconv_backward(float *din, const float *dpre, const void *w,
     }
     const int nt = ec_pool_threads();
     pwb_job j = {.din = din, .dpre = dpre, .m = m, .cin = cin, .cout = cout, .ntasks = nt};
+    if (m == 1 && d->wdt != EC_WDT_F32) {
+        j.w = w;
+        const int units = (cin + 15) / 16;
+        j.ntasks = nt < units ? nt : units;
+        ec_parallel_for(j.ntasks, pwb_dense_f16_task, &j);
+        return;
+    }
     if (d->wdt == EC_WDT_F32) {
         j.wf = w; /* in place, OpenBLAS */
     } else {
