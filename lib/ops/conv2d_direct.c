@@ -133,8 +133,7 @@ void ec_conv2d_direct_forward(float *out, const float *in, const uint16_t *w, co
                 wt[((size_t)t * cin + ci) * coutp + co] =
                     co < cout ? ec_f16_to_f32(w[((size_t)co * taps_n + t) * cin + ci]) : 0.0f;
     cd_job j = {out, preact, in, b, wt, d, coutp, 1};
-    const int nt = ec_pool_threads();
-    j.ntasks = nt <= 1 ? 1 : (d->oh < 4 * nt ? d->oh : 4 * nt);
+    j.ntasks = ec_row_tasks(d->oh); /* one band of rows per thread (pool.h) */
     ec_parallel_for(j.ntasks, cd_task, &j);
 }
 

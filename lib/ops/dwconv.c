@@ -204,10 +204,8 @@ void ec_dwconv_forward_isa(float *out, const float *in, const void *w,
                            float *preact, int isa) {
     const float *wt = dw_weights(w, d, scratch);
     dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0};
-    /* a few rows per task: dynamic balance without much overhead */
-    int nt = ec_pool_threads();
-    j.ntasks = nt <= 1 ? 1 : (d->oh < 4 * nt ? d->oh : 4 * nt);
-    if (j.ntasks < 1) j.ntasks = 1;
+    /* one contiguous band of rows per thread (pool.h, ec_row_tasks) */
+    j.ntasks = ec_row_tasks(d->oh);
     ec_parallel_for(d->oh > 0 ? j.ntasks : 0, dw_task, &j);
 }
 

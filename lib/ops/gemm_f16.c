@@ -13,9 +13,9 @@
  *     broadcast of in[m, k] per row and k;
  *   - the bias + activation epilogue runs on each row tile as soon as its
  *     last k-block is done (still in L1), writing the pre-activation too.
- * Threads: the output is cut into row blocks x column blocks
- * (gf_grid): row blocks only where there are enough rows to amortise
- * packing the weights again, column blocks in whole panels.
+ * Threads: one band of output rows per thread where there are at least
+ * GF_MIN_ROWS_PER_TASK rows per thread (a thread then reads the rows it
+ * wrote in the op before); otherwise blocks of whole column panels.
  *
  * ISA paths chosen at run time (CPUID via __builtin_cpu_supports plus the
  * F16C / OS-state check); no path (not x86-64, or no AVX2+FMA+F16C):
@@ -31,8 +31,7 @@
 #ifndef GF_KC
 #define GF_KC 192 /* k-block (96..384 measured: 192 best by ~3%, within noise) */
 #endif
-#define GF_MIN_ROWS_PER_BLOCK 256 /* rows per row block when splitting rows */
-#define GF_MIN_ROWS_PER_TASK 48   /* ... and when the columns alone give too few tasks */
+#define GF_MIN_ROWS_PER_TASK 48 /* rows per thread before the rows are split */
 
 typedef void (*gf_pack_fn)(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc,
                            int width, const float *ks, int nrows);
@@ -518,26 +517,16 @@ void ec_gemm_f16_forward_scaled_isa(float *out, const float *in, const uint16_t 
         return;
     }
     if (nt > 1) {
-        /* several tasks per thread: a descheduled thread holds back only a
-         * small slice (see pwconv.c) */
-        const int per = 4 * nt;
-        int rb = d->m / GF_MIN_ROWS_PER_BLOCK;
-        rb = rb < 1 ? 1 : rb > per ? per : rb;
-        const int units = (d->cout + 2 * I->vl - 1) / (2 * I->vl);
-        int cb = (per + rb - 1) / rb;
-        cb = cb > units ? units : cb;
-        cb = cb < 1 ? 1 : cb;
-        /* few column panels (a 160-wide projection is 5): more row blocks,
-         * down to GF_MIN_ROWS_PER_TASK rows each, so the tasks still split
-         * evenly over the threads (5 tasks on 2 threads idled one for a
-         * fifth of the op) */
-        if (rb * cb < per) {
-            int rmax = d->m / GF_MIN_ROWS_PER_TASK, want = (per + cb - 1) / cb;
-            if (want > rmax) want = rmax;
-            if (want > rb) rb = want;
+        if (d->m >= GF_MIN_ROWS_PER_TASK * nt) {
+            /* one band of rows per thread (pool.h, ec_row_tasks): each reads
+             * the rows it wrote in the op before (each packs the weights) */
+            j.rb = ec_row_tasks(d->m / GF_MIN_ROWS_PER_TASK);
+        } else {
+            /* few rows (7x7 maps): blocks of column panels, several per
+             * thread, claimed dynamically */
+            const int units = (d->cout + 2 * I->vl - 1) / (2 * I->vl);
+            j.cb = 4 * nt < units ? 4 * nt : units;
         }
-        j.rb = rb;
-        j.cb = cb;
     }
     if (j.rb * j.cb == 1) {
         gf_block(&j, 0, j.m, 0, j.n);
