@@ -23,11 +23,11 @@
  * 2 - pt / 2 - pl, output h x w.
  *
  * Work: output tiles (4x4, row-major over the tile grid) are processed in
- * sections of up to WINO_SLOTS tasks of `tpt` tiles each (a multiple of 6).
- * A task owns one slot of the scratch and does, for its tiles: input
- * transform -> V; then per block of 32 output channels: 36 GEMMs into a
- * small M block and the output transform of those channels; then bias +
- * activation. Only the transformed weights are shared (read-only). tpt and
+ * groups of `tpt` tiles (a multiple of 6). The grid is cut into one band of
+ * whole groups per thread (at most WINO_SLOTS bands); band k runs its groups
+ * one after the other through slot k of the scratch: input transform -> V;
+ * then per block of 32 output channels: 36 GEMMs into a small M block and
+ * the output transform of those channels; then bias + activation. Only the transformed weights are shared (read-only). tpt and
  * the slot count depend only on the shape (never on the thread count), so
  * the scratch size is exact and the same for the planner and the kernel.
  *
@@ -357,7 +357,7 @@ typedef struct wino_job {
     const float *bias; /* [OC] or NULL */
     int H, W, pt, pl, act;
     float *U, *zero, *slots;
-    int base;          /* first tile of the section */
+    int nbands;        /* tasks of the tile pass: one band of tiles each */
     /* weight transform: w [wcout][3][3][wcin]; fwd: OC = wcout, IC = wcin */
     const uint16_t *w;
     int wcout, wcin, flip;
@@ -414,11 +414,10 @@ static void wino_weights_task(void *arg, int t, int thread) {
     }
 }
 
-static void wino_tiles_task(void *arg, int t, int thread) {
-    (void)thread;
-    wino_job *j = arg;
+/* Tiles [t0, t0 + tpt) (clipped) through slot `slot`. */
+static void tiles_run(const wino_job *j, int slot, int t0) {
+    const int t = slot;
     const wino_geom *g = &j->g;
-    const int t0 = j->base + t * g->tpt;
     int t1 = t0 + g->tpt;
     if (t1 > g->tiles) t1 = g->tiles;
     const int n = t1 - t0;
@@ -486,6 +485,18 @@ static void wino_tiles_task(void *arg, int t, int thread) {
         }
 }
 
+/* Task k: a contiguous band of the tile grid (whole groups of tpt tiles, in
+ * row-major tile order: a band of output rows) through slot k. One band per
+ * thread (ec_row_tasks), so a thread reads the input rows it wrote in the op
+ * before and the conv needs one barrier, not one per section of slots. */
+static void wino_band_task(void *arg, int k, int thread) {
+    (void)thread;
+    const wino_job *j = arg;
+    int lo, hi;
+    ec_split(j->g.tiles, j->nbands, k, j->g.tpt, &lo, &hi);
+    for (int t0 = lo; t0 < hi; t0 += j->g.tpt) tiles_run(j, k, t0);
+}
+
 static void wino_run(wino_job *j, int fwd_cout, int fwd_cin, int isa) {
     if (isa < 0 || isa > ec_isa_max()) isa = ec_isa_max();
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -506,11 +517,9 @@ static void wino_run(wino_job *j, int fwd_cout, int fwd_cin, int isa) {
     if (j->flip && j->g.OCp != j->g.OC) /* the padding columns of the last pack (forward: written) */
         memset(j->U, 0, 36u * (size_t)j->g.IC * (size_t)j->g.OCp * sizeof(float));
     ec_parallel_for(j->g.nslots, wino_weights_task, j);
-    const int per = j->g.nslots * j->g.tpt;
-    for (j->base = 0; j->base < j->g.tiles; j->base += per) {
-        int left = (j->g.tiles - j->base + j->g.tpt - 1) / j->g.tpt;
-        ec_parallel_for(left < j->g.nslots ? left : j->g.nslots, wino_tiles_task, j);
-    }
+    const int groups = (j->g.tiles + j->g.tpt - 1) / j->g.tpt;
+    j->nbands = ec_row_tasks(groups < j->g.nslots ? groups : j->g.nslots);
+    ec_parallel_for(j->nbands, wino_band_task, j);
 }
 
 void ec_conv3x3_wino_forward(float *out, const float *in, const uint16_t *w, const float *b,
