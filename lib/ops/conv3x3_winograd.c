@@ -416,7 +416,6 @@ static void wino_weights_task(void *arg, int t, int thread) {
 
 /* Tiles [t0, t0 + tpt) (clipped) through slot `slot`. */
 static void tiles_run(const wino_job *j, int slot, int t0) {
-    const int t = slot;
     const wino_geom *g = &j->g;
     int t1 = t0 + g->tpt;
     if (t1 > g->tiles) t1 = g->tiles;
@@ -424,7 +423,7 @@ static void tiles_run(const wino_job *j, int slot, int t0) {
     if (n <= 0) return;
     const int rows = (n + WINO_RB - 1) / WINO_RB * WINO_RB; /* GEMM rows; the padding tiles read zeros */
     const int IC = g->IC, OC = g->OC;
-    float *V = j->slots + (size_t)t * g->slot;
+    float *V = j->slots + (size_t)slot * g->slot;
     float *M = V + 36u * (size_t)g->tpt * (size_t)IC;
     float *tmp = M + 36u * (size_t)g->tpt * WINO_CB;
     const size_t vs = (size_t)rows * (size_t)IC, ms = (size_t)rows * WINO_CB;

@@ -151,6 +151,22 @@ static void node(ctx *c, const char *name, const char *op, int nin, const char *
     pbw_free(&n);
 }
 
+/* A Constant node holding one float (a 0-d tensor in its "value" attribute). */
+static void const_scalar(ctx *c, const char *name, const char *out, float v) {
+    pbw t = {0}, at = {0};
+    attrs a;
+    pbw_int(&t, 2, 1);
+    pbw_bytes(&t, 9, &v, 4);
+    pbw_str(&at, 1, "value");
+    pbw_int(&at, 20, 4);
+    pbw_msg(&at, 5, &t);
+    memset(&a, 0, sizeof a);
+    pbw_msg(&a.a, 5, &at);
+    node(c, name, "Constant", 0, NULL, out, &a);
+    pbw_free(&t);
+    pbw_free(&at);
+}
+
 static void conv_attrs(ctx *c, attrs *a, int k, int s, int p, int group) {
     int64_t ks[2] = {k, k}, st[2] = {s, s}, pd[4] = {p, p, p, p}, dl[2] = {1, 1};
     memset(a, 0, sizeof *a);
@@ -240,31 +256,8 @@ int ob_tiny(int fault, uint64_t seed, uint8_t **out, size_t *n, uint8_t **ext_w,
     node(&c, "/features/features.1/block/block.1/Conv", "Conv", 3, (const char *const[]){"se", "proj.weight", "proj.bias"}, "pj", &a);
     node(&c, "/features/features.1/Add", "Add", 2, (const char *const[]){"pj", "x0"}, "x1", NULL);
     /* Clip(0, 6) with Constant inputs */
-    {
-        pbw t = {0}, at = {0};
-        float v = fault == OB_CLIP_RANGE ? -1.0f : 0.0f;
-        pbw_int(&t, 2, 1);
-        pbw_bytes(&t, 9, &v, 4);
-        pbw_str(&at, 1, "value");
-        pbw_int(&at, 20, 4);
-        pbw_msg(&at, 5, &t);
-        memset(&a, 0, sizeof a);
-        pbw_msg(&a.a, 5, &at);
-        node(&c, "/features/features.2/Constant", "Constant", 0, NULL, "cmin", &a);
-        pbw_free(&t);
-        pbw_free(&at);
-        v = fault == OB_CLIP_RANGE ? 1.0f : 6.0f;
-        pbw_int(&t, 2, 1);
-        pbw_bytes(&t, 9, &v, 4);
-        pbw_str(&at, 1, "value");
-        pbw_int(&at, 20, 4);
-        pbw_msg(&at, 5, &t);
-        memset(&a, 0, sizeof a);
-        pbw_msg(&a.a, 5, &at);
-        node(&c, "/features/features.2/Constant_1", "Constant", 0, NULL, "cmax", &a);
-        pbw_free(&t);
-        pbw_free(&at);
-    }
+    const_scalar(&c, "/features/features.2/Constant", "cmin", fault == OB_CLIP_RANGE ? -1.0f : 0.0f);
+    const_scalar(&c, "/features/features.2/Constant_1", "cmax", fault == OB_CLIP_RANGE ? 1.0f : 6.0f);
     if (fault == OB_VARIANT_MM) { /* opset < 11 style: min / max as attributes */
         memset(&a, 0, sizeof a);
         a_float(&a, "max", 6.0f);
