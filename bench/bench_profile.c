@@ -21,6 +21,23 @@ static double op_flops(const ec_op *op, const ec_shape *in, const ec_shape *out)
     }
 }
 
+static void fill_prof(bench_op_prof *p, effcam_ctx *ctx, const effcam_model *model, uint32_t i, bench_stats st) {
+    const ec_op *op = &model->ops[i];
+    ec_shape in, out;
+    ec_value_shape(ctx, op->in0, &in);
+    ec_value_shape(ctx, (int)i + 1, &out);
+    p->index = (int)i;
+    p->type = op->type;
+    p->type_name = ec_op_type_name(op->type);
+    p->name = op->name ? op->name : "";
+    p->in_h = in.h; p->in_w = in.w; p->in_c = in.c;
+    p->out_h = out.h; p->out_w = out.w; p->out_c = out.c;
+    p->kh = op->kh; p->kw = op->kw; p->sh = op->sh;
+    p->flops = op_flops(op, &in, &out);
+    p->median_ms = st.median;
+    p->min_ms = st.min;
+}
+
 /* The engine's own op runner, predict mode. */
 static void run_op(effcam_ctx *ctx, uint32_t i) { ec_run_op(ctx, i, NULL, NULL); }
 
@@ -66,25 +83,47 @@ int bench_profile(effcam_ctx *ctx, const effcam_model *model, int runs, int warm
     }
     double sum = 0;
     for (uint32_t i = 0; i < n; i++) {
-        const ec_op *op = &model->ops[i];
-        ec_shape in, out;
-        ec_value_shape(ctx, op->in0, &in);
-        ec_value_shape(ctx, (int)i + 1, &out);
         memcpy(col, t + (size_t)i * runs, sizeof(double) * (size_t)runs);
-        bench_stats st = bench_stats_of(col, runs);
-        bench_op_prof *p = &ops[i];
-        p->index = (int)i;
-        p->type = op->type;
-        p->type_name = ec_op_type_name(op->type);
-        p->name = op->name ? op->name : "";
-        p->in_h = in.h; p->in_w = in.w; p->in_c = in.c;
-        p->out_h = out.h; p->out_w = out.w; p->out_c = out.c;
-        p->kh = op->kh; p->kw = op->kw; p->sh = op->sh;
-        p->flops = op_flops(op, &in, &out);
-        p->median_ms = st.median;
-        p->min_ms = st.min;
-        sum += st.median;
+        fill_prof(&ops[i], ctx, model, i, bench_stats_of(col, runs));
+        sum += ops[i].median_ms;
     }
+    *sum_ms = sum;
+    free(t);
+    free(col);
+    return 0;
+}
+
+int bench_profile_backward(effcam_ctx *ctx, const effcam_model *model, int runs, bench_op_prof *ops, int *n_ops,
+                           double *sum_ms) {
+    const uint32_t n = model->L.n_ops;
+    if (ctx->mode != EFFCAM_MODE_GRADCAM || ctx->tap < 0 || runs < 1) return -1;
+    double *t = malloc(sizeof(double) * (size_t)n * (size_t)runs);
+    double *col = malloc(sizeof(double) * (size_t)runs);
+    if (!t || !col) {
+        free(t);
+        free(col);
+        return -1;
+    }
+    for (int r = -1; r < runs; r++) { /* one untimed sweep first */
+        ec_backward_seed(ctx, 0, EFFCAM_TARGET_LOGIT);
+        for (uint32_t j = n; j-- > 0;) {
+            if (!ec_backward_runs_op(ctx, j)) continue;
+            double a = bench_now_ms();
+            ec_backward_op(ctx, j);
+            double b = bench_now_ms();
+            if (r >= 0) t[(size_t)j * runs + r] = b - a;
+        }
+    }
+    int k = 0;
+    double sum = 0;
+    for (uint32_t j = n; j-- > 0;) {
+        if (!ec_backward_runs_op(ctx, j)) continue;
+        memcpy(col, t + (size_t)j * runs, sizeof(double) * (size_t)runs);
+        fill_prof(&ops[k], ctx, model, j, bench_stats_of(col, runs));
+        sum += ops[k].median_ms;
+        k++;
+    }
+    *n_ops = k;
     *sum_ms = sum;
     free(t);
     free(col);

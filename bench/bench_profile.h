@@ -24,6 +24,14 @@ typedef struct bench_op_prof {
 int bench_profile(effcam_ctx *ctx, const effcam_model *model, int runs, int warmup,
                   bench_op_prof *ops, double *sum_ms);
 
+/* Grad-CAM's backward pass, op by op, in a GRADCAM ctx after one
+ * effcam_gradcam (the saved activations in place): `runs` timed sweeps
+ * (logit target, class 0) after one untimed one. ops: room for
+ * effcam_get_info().num_ops entries; *n_ops of them filled, in backward
+ * order. flops: the forward op's (the data gradient costs the same). */
+int bench_profile_backward(effcam_ctx *ctx, const effcam_model *model, int runs, bench_op_prof *ops, int *n_ops,
+                           double *sum_ms);
+
 /* Total FLOPs of one forward pass at the ctx's planned size (model walk). */
 double bench_model_flops(effcam_ctx *ctx, const effcam_model *model);
 

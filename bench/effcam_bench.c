@@ -197,6 +197,38 @@ static void jstr(const char *s) {
     putchar('"');
 }
 
+/* Text profile: per op type, then the slowest ops. */
+static void print_profile(const bench_op_prof *prof, int n, double sum, int top) {
+    const char *types[16];
+    double tms[16], tfl[16];
+    int nt = 0;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        while (k < nt && strcmp(types[k], prof[i].type_name) != 0) k++;
+        if (k == nt && nt < 16) { types[nt] = prof[i].type_name; tms[nt] = tfl[nt] = 0; nt++; }
+        if (k < nt) { tms[k] += prof[i].median_ms; tfl[k] += prof[i].flops; }
+    }
+    printf("    %-10s %9s %6s %9s %8s\n", "op type", "ms", "share", "GFLOP", "GFLOP/s");
+    for (int k = 0; k < nt; k++)
+        printf("    %-10s %9.3f %5.1f%% %9.4f %8.1f\n", types[k], tms[k], 100 * tms[k] / sum, tfl[k] / 1e9,
+               tms[k] > 0 ? tfl[k] / (tms[k] * 1e6) : 0);
+    bench_op_prof *sorted = malloc(sizeof *sorted * (size_t)n);
+    if (!sorted) return;
+    memcpy(sorted, prof, sizeof *sorted * (size_t)n);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_prof_desc);
+    printf("    slowest ops:\n    %4s %-8s %-28s %-16s %-16s %3s %8s %8s\n", "#", "type", "name", "in", "out", "k/s",
+           "ms", "GFLOP/s");
+    for (int i = 0; i < n && i < top; i++) {
+        const bench_op_prof *p = &sorted[i];
+        char in[32], out[32];
+        snprintf(in, sizeof in, "%dx%dx%d", p->in_h, p->in_w, p->in_c);
+        snprintf(out, sizeof out, "%dx%dx%d", p->out_h, p->out_w, p->out_c);
+        printf("    %4d %-8s %-28.28s %-16s %-16s %d/%d %8.3f %8.1f\n", p->index, p->type_name, p->name, in, out,
+               p->kh, p->sh, p->median_ms, p->median_ms > 0 ? p->flops / (p->median_ms * 1e6) : 0);
+    }
+    free(sorted);
+}
+
 int main(int argc, char **argv) {
     const char *model_path = NULL, *gradcam_arg = NULL, *check_prefix = NULL;
     int h = 0, w = 0, threads = 1, runs = 30, warmup = 3, profile = 0, json = 0;
@@ -308,6 +340,9 @@ int main(int argc, char **argv) {
     bench_stats gc_stats[MAX_LAYERS], gc_pred[MAX_LAYERS], gc_only[MAX_LAYERS];
     size_t gc_bytes[MAX_LAYERS];
     int gc_ok[MAX_LAYERS];
+    bench_op_prof *bprof[MAX_LAYERS] = {0}; /* --profile: the backward, op by op */
+    int bprof_n[MAX_LAYERS];
+    double bprof_sum[MAX_LAYERS];
     if (gradcam_arg) {
         char buf[512];
         snprintf(buf, sizeof buf, "%s", gradcam_arg);
@@ -363,6 +398,14 @@ int main(int argc, char **argv) {
         gc_pred[L] = bench_stats_of(lat2, runs);
         gc_only[L] = bench_stats_of(gonly, runs);
         gc_ok[L] = 1;
+        if (profile) {
+            bprof[L] = malloc(sizeof(bench_op_prof) * (size_t)info.num_ops);
+            if (!bprof[L] || bench_profile_backward(g, model, runs < 5 ? 5 : runs, bprof[L], &bprof_n[L], &bprof_sum[L])) {
+                fprintf(stderr, "effcam-bench: backward profile at %s failed\n", layer[L]);
+                free(bprof[L]);
+                bprof[L] = NULL;
+            }
+        }
         effcam_ctx_free(g);
     }
     free(gonly);
@@ -468,36 +511,13 @@ int main(int argc, char **argv) {
         }
         if (prof) {
             printf("  profile: sum of per-op medians %.2f ms (predict median %.2f)\n", prof_sum, pred.median);
-            /* by type */
-            const char *types[16];
-            double tms[16], tfl[16];
-            int nt = 0;
-            for (int i = 0; i < info.num_ops; i++) {
-                int k = 0;
-                while (k < nt && strcmp(types[k], prof[i].type_name) != 0) k++;
-                if (k == nt && nt < 16) { types[nt] = prof[i].type_name; tms[nt] = tfl[nt] = 0; nt++; }
-                if (k < nt) { tms[k] += prof[i].median_ms; tfl[k] += prof[i].flops; }
-            }
-            printf("    %-10s %9s %6s %9s %8s\n", "op type", "ms", "share", "GFLOP", "GFLOP/s");
-            for (int k = 0; k < nt; k++)
-                printf("    %-10s %9.3f %5.1f%% %9.4f %8.1f\n", types[k], tms[k], 100 * tms[k] / prof_sum,
-                       tfl[k] / 1e9, tms[k] > 0 ? tfl[k] / (tms[k] * 1e6) : 0);
-            bench_op_prof *sorted = malloc(sizeof *sorted * (size_t)info.num_ops);
-            if (sorted) {
-                memcpy(sorted, prof, sizeof *sorted * (size_t)info.num_ops);
-                qsort(sorted, (size_t)info.num_ops, sizeof *sorted, cmp_prof_desc);
-                printf("    slowest ops:\n    %4s %-8s %-28s %-16s %-16s %3s %8s %8s\n", "#", "type", "name", "in",
-                       "out", "k/s", "ms", "GFLOP/s");
-                for (int i = 0; i < info.num_ops && i < profile_top; i++) {
-                    const bench_op_prof *p = &sorted[i];
-                    char in[32], out[32];
-                    snprintf(in, sizeof in, "%dx%dx%d", p->in_h, p->in_w, p->in_c);
-                    snprintf(out, sizeof out, "%dx%dx%d", p->out_h, p->out_w, p->out_c);
-                    printf("    %4d %-8s %-28.28s %-16s %-16s %d/%d %8.3f %8.1f\n", p->index, p->type_name, p->name, in,
-                           out, p->kh, p->sh, p->median_ms, p->median_ms > 0 ? p->flops / (p->median_ms * 1e6) : 0);
-                }
-                free(sorted);
-            }
+            print_profile(prof, info.num_ops, prof_sum, profile_top);
+        }
+        for (int L = 0; L < n_layers; L++) {
+            if (!gc_ok[L] || !bprof[L]) continue;
+            printf("  backward profile to %s: %d ops, sum of per-op medians %.2f ms (cam alone %.2f)\n", layer[L],
+                   bprof_n[L], bprof_sum[L], gc_only[L].median);
+            print_profile(bprof[L], bprof_n[L], bprof_sum[L], profile_top);
         }
         if (cold_cmd) {
             if (cold.ok)
@@ -513,6 +533,7 @@ int main(int argc, char **argv) {
                         100.0 * flops / (pred.median * 1e6) / fma_gflops);
     }
     free(prof);
+    for (int L = 0; L < n_layers; L++) free(bprof[L]);
     free(pred_lat);
     free(img);
     free(lat);

@@ -31,7 +31,7 @@ static void add_into(float *dst, const float *src, size_t k) {
 static const void *tdata(const effcam_model *m, int t) { return t >= 0 ? m->tensors[t].data : NULL; }
 
 /* Backward of op j: G[j+1] -> G[inputs]. */
-static void back_op(effcam_ctx *ctx, uint32_t j) {
+void ec_backward_op(effcam_ctx *ctx, uint32_t j) {
     const effcam_model *m = ctx->m;
     const uint32_t n = m->L.n_ops;
     const ec_op *op = &m->ops[j];
@@ -40,7 +40,7 @@ static void back_op(effcam_ctx *ctx, uint32_t j) {
     const size_t nout = numel(vo), nin = numel(vi);
     ec_shape in = {vi->h, vi->w, (int)vi->c}, out = {vo->h, vo->w, (int)vo->c};
     if (ec_op_saves_preact(op)) /* through the fused activation, in place */
-        ec_act_backward(g, g, ec_buf_ptr(ctx, ec_buf_saved(n, j)), nout, op->act);
+        ec_act_backward_rows(g, g, ec_buf_ptr(ctx, ec_buf_saved(n, j)), vo->h * vo->w, vo->c, op->act);
     const int dep0 = ctx->bufs[ec_buf_grad(n, (uint32_t)op->in0)].bytes > 0;
     int acc = 0;
     float *dst;
@@ -86,7 +86,7 @@ static void back_op(effcam_ctx *ctx, uint32_t j) {
     case ECW_OP_ACT:
         if (!dep0) return;
         dst = grad_dst(ctx, j, op->in0, &acc);
-        ec_act_backward(dst, g, ec_buf_ptr(ctx, (uint32_t)op->in0), nin, op->act);
+        ec_act_backward_rows(dst, g, ec_buf_ptr(ctx, (uint32_t)op->in0), vi->h * vi->w, vi->c, op->act);
         break;
     case ECW_OP_ADD: {
         /* the gradient passes unchanged to both inputs */
@@ -106,12 +106,8 @@ static void back_op(effcam_ctx *ctx, uint32_t j) {
     if (acc) add_into(ec_buf_ptr(ctx, ec_buf_grad(n, (uint32_t)op->in0)), dst, nin);
 }
 
-effcam_status ec_backward(effcam_ctx *ctx, int cls, int target) {
-    const effcam_model *m = ctx->m;
-    const uint32_t n = m->L.n_ops, ncls = m->L.n_classes;
-    const ec_tap *t = &m->taps[ctx->tap];
-    const uint32_t vt = (uint32_t)t->value;
-    /* d score / d logits */
+void ec_backward_seed(effcam_ctx *ctx, int cls, int target) {
+    const uint32_t n = ctx->m->L.n_ops, ncls = ctx->m->L.n_classes;
     float *gl = ec_buf_ptr(ctx, ec_buf_grad(n, n));
     memset(gl, 0, ncls * sizeof(float));
     if (target == EFFCAM_TARGET_PROB) {
@@ -122,8 +118,21 @@ effcam_status ec_backward(effcam_ctx *ctx, int cls, int target) {
     } else {
         gl[cls] = 1.0f;
     }
+}
+
+int ec_backward_runs_op(const effcam_ctx *ctx, uint32_t j) {
+    const uint32_t n = ctx->m->L.n_ops;
+    return j < n && j >= (uint32_t)ctx->m->taps[ctx->tap].value && ctx->bufs[ec_buf_grad(n, j + 1)].bytes > 0;
+}
+
+effcam_status ec_backward(effcam_ctx *ctx, int cls, int target) {
+    const effcam_model *m = ctx->m;
+    const uint32_t n = m->L.n_ops;
+    const ec_tap *t = &m->taps[ctx->tap];
+    const uint32_t vt = (uint32_t)t->value;
+    ec_backward_seed(ctx, cls, target); /* d score / d logits */
     for (uint32_t j = n; j-- > vt;)
-        if (ctx->bufs[ec_buf_grad(n, j + 1)].bytes) back_op(ctx, j);
+        if (ec_backward_runs_op(ctx, j)) ec_backward_op(ctx, j);
     /* from the value to the tap's own space */
     if (t->kind != ECW_TAP_OUTPUT) {
         const ec_op *op = &m->ops[vt - 1];
@@ -144,7 +153,7 @@ effcam_status ec_backward(effcam_ctx *ctx, int cls, int target) {
                     g[p * c + k] *= d1 * scale[k];
                 }
         } else if (op->type != ECW_OP_SE && op->type != ECW_OP_GAP && op->act != ECW_ACT_NONE) {
-            ec_act_backward(g, g, pre, hw * c, op->act);
+            ec_act_backward_rows(g, g, pre, (int)hw, c, op->act);
         }
     }
     return EFFCAM_OK;

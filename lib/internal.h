@@ -218,6 +218,12 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved);
 /* Grad-CAM: seeds d score / d logits, runs the backward pass to the tap and
  * leaves the gradient w.r.t. the tap in its G buffer (tap space). */
 effcam_status ec_backward(effcam_ctx *ctx, int cls, int target);
+/* its pieces, in its order (the bench times them one by one): the seed
+ * d score / d logits; op j's backward, which runs for j from n_ops - 1 down
+ * to the tap's value where ec_backward_runs_op(ctx, j) */
+void ec_backward_seed(effcam_ctx *ctx, int cls, int target);
+int ec_backward_runs_op(const effcam_ctx *ctx, uint32_t j);
+void ec_backward_op(effcam_ctx *ctx, uint32_t j);
 /* Pointer to the tap's activation A (its value or the tap buffer). */
 float *ec_tap_activation(effcam_ctx *ctx);
 /* Pointer to a planned buffer; records the high-water mark. */

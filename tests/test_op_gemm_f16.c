@@ -4,7 +4,9 @@
  * are not multiples of the tiles (1, 7, 13, 17, 49, ...), K long enough for
  * several k-blocks, N wide enough for several packed column chunks, M large
  * enough for row blocks; each also with a per-input-channel weight scale
- * (the folded SE gate). Outputs and preact are pre-filled with NaN. */
+ * (the folded SE gate), and in the backward-data form (ec_gemm_f16_kn_isa,
+ * the weights as the [k][n] operand). Outputs and preact are pre-filled
+ * with NaN. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,12 @@ static float *alloc_f(size_t n) {
     assert_non_null(p);
     for (size_t i = 0; i < n; i++) p[i] = NAN;
     return p;
+}
+
+static int all_finite(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
 }
 
 static int checked;
@@ -76,6 +84,19 @@ static void check(int m, int k, int n, int act, int bias, int isa, uint64_t seed
                     act, bias, e_ks, e_kspre);
         fail();
     }
+    /* the backward-data form (ec_gemm_f16_kn_isa): din [m,k] = dpre [m,n]
+     * w [n,k], the stored weights as its [k][n] operand, against the
+     * reference backward */
+    float *dpre = alloc_f(no), *din = alloc_f(ni), *rdin = alloc_f(ni);
+    tu_fill(&r, dpre, no, -1.0f, 1.0f);
+    ec_gemm_f16_kn_isa(din, dpre, w, m, n, k, isa);
+    ref_pwconv_backward(rdin, dpre, w, &d);
+    double e_kn = tu_rel_l2(din, rdin, ni);
+    if (!all_finite(din, ni) || !(e_kn <= TOL)) {
+        print_error("gemm_f16 kn isa %d m %d k %d n %d: rel_l2 %.3g\n", isa, m, n, k, e_kn);
+        fail();
+    }
+    free(dpre); free(din); free(rdin);
     checked++;
     free(ks); free(ins);
     free(in); free(b); free(w); free(out); free(pre); free(out2); free(rout); free(rpre);

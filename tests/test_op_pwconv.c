@@ -139,19 +139,27 @@ static void check_backward(int m, int cin, int cout, uint64_t seed, int n_sample
     tu_fill(&r, dpre, p.n_out, -1.0f, 1.0f);
     float *din = alloc_f(p.n_in), *rdin = alloc_f(p.n_in);
     fill_nan(din, p.n_in);
+    /* the scratch path: fp16 packed in panels of 16 input channels; fp32
+     * and dense (m == 1, fp16 rows read directly): none */
+    size_t ns2 = ec_pwconv_backward_sgemm_scratch_floats(&p.d);
+    assert_int_equal(ns2, g_wdt == EC_WDT_F32 || m == 1 ? 0 : (size_t)cout * ((cin + 15) / 16 * 16));
+    /* the default: gemm_f16.c's [k][n] form for fp16, m > 1, no scratch */
     size_t ns = ec_pwconv_backward_scratch_floats(&p.d);
-    /* fp16 packed: panels of 16 input channels; fp32 and dense (m == 1,
-     * fp16 rows read directly): none */
-    assert_int_equal(ns, g_wdt == EC_WDT_F32 || m == 1 ? 0 : (size_t)cout * ((cin + 15) / 16 * 16));
-    float *scratch = alloc_f(ns);
-    fill_nan(scratch, ns);
-    ec_pwconv_backward(din, dpre, p.w, &p.d, scratch);
-    free(scratch);
+    assert_int_equal(ns, m > 1 && ec_pwconv_uses_gemm_f16(&p.d) ? 0 : ns2);
     ref_pwconv_backward(rdin, dpre, p.w, &p.d);
-    double e = tu_rel_l2(din, rdin, p.n_in);
-    if (!all_finite(din, p.n_in) || !(e <= FWD_TOL)) {
-        print_error("pwconv backward m %d cin %d cout %d wdt %d: rel_l2 %.3g\n", m, cin, cout, g_wdt, e);
-        fail();
+    for (int path = 1; path >= 0; path--) { /* the default last: the gradient check below uses it */
+        float *scratch = alloc_f(path ? ns2 : ns);
+        fill_nan(scratch, path ? ns2 : ns);
+        fill_nan(din, p.n_in);
+        if (path) ec_pwconv_backward_sgemm(din, dpre, p.w, &p.d, scratch);
+        else ec_pwconv_backward(din, dpre, p.w, &p.d, scratch);
+        free(scratch);
+        double e = tu_rel_l2(din, rdin, p.n_in);
+        if (!all_finite(din, p.n_in) || !(e <= FWD_TOL)) {
+            print_error("pwconv backward (path %d) m %d cin %d cout %d wdt %d: rel_l2 %.3g\n", path, m, cin, cout,
+                        g_wdt, e);
+            fail();
+        }
     }
 
     double gscale = 0;

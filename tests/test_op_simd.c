@@ -151,6 +151,13 @@ static void test_dwconv_isa(void **state) {
                         assert_true(close_rel(p1[i], p0[i], 1e-5f, 1e-5f));
                         assert_true(close_rel(o1[i], o0[i], 1e-5f, 1e-5f));
                     }
+                    /* backward: dpre = o0, into in-sized buffers */
+                    float *sb = malloc(ec_dwconv_backward_scratch_floats(&d) * 4 + 4);
+                    float *g0 = malloc(ni * 4), *g1 = malloc(ni * 4);
+                    ec_dwconv_backward_isa(g0, o0, w, &d, sb, EC_ISA_SCALAR);
+                    ec_dwconv_backward_isa(g1, o0, w, &d, sb, isa);
+                    for (size_t i = 0; i < ni; i++) assert_true(close_rel(g1[i], g0[i], 1e-5f, 1e-5f));
+                    free(sb); free(g0); free(g1);
                     free(in); free(b); free(o0); free(o1); free(p0); free(p1); free(w); free(sc);
                 }
 }

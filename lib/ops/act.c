@@ -12,6 +12,7 @@
 
 #include "ecw_format.h"
 #include "ops/ops.h"
+#include "pool.h"
 
 static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
 static inline float relu6(float x) { return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x); }
@@ -235,6 +236,29 @@ void ec_act_forward(float *x, size_t n, int act) { ec_act_row_isa(x, NULL, n, ac
 
 void ec_act_backward(float *dx, const float *dy, const float *pre, size_t n, int act) {
     ec_act_backward_isa(dx, dy, pre, n, act, -1);
+}
+
+typedef struct actb_job {
+    float *dx;
+    const float *dy, *pre;
+    int rows, ntasks, act;
+    size_t len;
+} actb_job;
+
+static void actb_task(void *arg, int t, int thread) {
+    (void)thread;
+    const actb_job *j = arg;
+    int lo, hi;
+    ec_split(j->rows, j->ntasks, t, 1, &lo, &hi);
+    const size_t o = (size_t)lo * j->len;
+    if (hi > lo) ec_act_backward_isa(j->dx + o, j->dy + o, j->pre + o, (size_t)(hi - lo) * j->len, j->act, -1);
+}
+
+void ec_act_backward_rows(float *dx, const float *dy, const float *pre, int rows, size_t row_len, int act) {
+    if (rows <= 0 || row_len == 0 || (act == ECW_ACT_NONE && dx == dy)) return;
+    actb_job j = {dx, dy, pre, rows, ec_row_tasks(rows), act, row_len};
+    if (j.ntasks == 1) actb_task(&j, 0, 0);
+    else ec_parallel_for(j.ntasks, actb_task, &j);
 }
 
 void ec_bias_act(float *y, const float *b, int M, int N, int act, float *pre) {

@@ -8,12 +8,13 @@
  * it is always the innermost loop (GCC vectorises it). Borders are handled by
  * clamping the tap range once per output pixel: no per-element branches.
  *
- * Weights [kh][kw][c], fp16 or fp32 (d->wdt). Scratch (forward and
- * backward): fp16 weights widened to fp32, kh*kw*c floats; none for fp32
- * weights, which are read in place.
+ * Weights [kh][kw][c], fp16 or fp32 (d->wdt). Scratch (forward): fp16
+ * weights widened to fp32, kh*kw*c floats; none for fp32 weights, which
+ * are read in place. Backward: see below.
  */
 #include <string.h>
 
+#include "ecw_format.h"
 #include "ops/ops.h"
 #include "pool.h"
 
@@ -24,7 +25,6 @@ static size_t wt_floats(const ec_conv_dims *d) {
 }
 
 size_t ec_dwconv_scratch_floats(const ec_conv_dims *d) { return d->wdt == EC_WDT_F32 ? 0 : wt_floats(d); }
-size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d) { return ec_dwconv_scratch_floats(d); }
 
 /* The weights as fp32: in place, or widened into scratch. */
 static const float *dw_weights(const void *w, const ec_conv_dims *d, float *scratch) {
@@ -42,12 +42,6 @@ static inline void tap_range(int o, int s, int pad, int k, int n, int *lo, int *
     if (b < a) b = a;
     *lo = a;
     *hi = b;
-}
-
-/* o[ch] += x[ch] * w[ch] for one tap. */
-static inline void mac_row(float *restrict o, const float *restrict x,
-                           const float *restrict w, int c) {
-    for (int ch = 0; ch < c; ch++) o[ch] += x[ch] * w[ch];
 }
 
 static void dw_epilogue(float *out, const ec_conv_dims *d, float *preact, int oy) {
@@ -199,14 +193,18 @@ static void dw_task(void *arg, int t, int thread) {
     for (int oy = lo; oy < hi; oy++) j->row(j->out, j->in, j->wt, j->b, j->d, j->preact, oy);
 }
 
+/* Rows of out split in one band per thread (pool.h, ec_row_tasks). */
+static void dw_run(float *out, const float *in, const float *wt, const float *b, const ec_conv_dims *d,
+                   float *preact, int isa) {
+    dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0};
+    j.ntasks = ec_row_tasks(d->oh);
+    ec_parallel_for(d->oh > 0 ? j.ntasks : 0, dw_task, &j);
+}
+
 void ec_dwconv_forward_isa(float *out, const float *in, const void *w,
                            const float *b, const ec_conv_dims *d, float *scratch,
                            float *preact, int isa) {
-    const float *wt = dw_weights(w, d, scratch);
-    dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0};
-    /* one contiguous band of rows per thread (pool.h, ec_row_tasks) */
-    j.ntasks = ec_row_tasks(d->oh);
-    ec_parallel_for(d->oh > 0 ? j.ntasks : 0, dw_task, &j);
+    dw_run(out, in, dw_weights(w, d, scratch), b, d, preact, isa);
 }
 
 void ec_dwconv_forward(float *out, const float *in, const void *w,
@@ -215,8 +213,28 @@ void ec_dwconv_forward(float *out, const float *in, const void *w,
     ec_dwconv_forward_isa(out, in, w, b, d, scratch, preact, -1);
 }
 
+/* ---- backward (data gradient) -------------------------------------------
+ * Stride 1 (with 0 <= pad < k): the gradient is itself a depthwise
+ * correlation of dpre with the kernel flipped in both axes, padded by
+ * k - 1 - pad:
+ *   din[iy, ix, :] = sum_{ky, kx} dpre[iy - (kh-1-pt) + ky, ix - (kw-1-pl) + kx, :]
+ *                                 * w[kh-1-ky, kw-1-kx, :]
+ * so it runs on the forward's row kernels, rows split per thread; the
+ * flipped (and widened) weights go to scratch (kh*kw*c floats, fp32
+ * weights too). Other strides: the scatter form below. */
+static int dwb_by_rows(const ec_conv_dims *d) {
+    return d->sh == 1 && d->sw == 1 && d->pt >= 0 && d->pl >= 0 && d->pt < d->kh && d->pl < d->kw;
+}
+
+size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d) {
+    return dwb_by_rows(d) ? wt_floats(d) : ec_dwconv_scratch_floats(d);
+}
+
 /* Scatter form: din = 0; for every output pixel and valid tap,
- * din[iy, ix, :] += dpre[oy, ox, :] * w[ky, kx, :]. */
+ * din[iy, ix, :] += dpre[oy, ox, :] * w[ky, kx, :]. Channels are
+ * independent in a depthwise conv: each task scatters its own channel range
+ * over the whole image (no write conflicts). The body is compiled per ISA
+ * like the forward's generic row. */
 typedef struct dwb_job {
     float *din;
     const float *dpre, *wt;
@@ -224,47 +242,84 @@ typedef struct dwb_job {
     int ntasks;
 } dwb_job;
 
-/* Channels are independent in a depthwise conv: each task scatters its own
- * channel range over the whole image (no write conflicts). */
-static void dwb_task(void *arg, int t, int thread) {
-    (void)thread;
-    dwb_job *j = arg;
-    const ec_conv_dims *d = j->d;
-    const int c = d->cin, H = d->h, W = d->w, OH = d->oh, OW = d->ow;
-    const int KH = d->kh, KW = d->kw, SH = d->sh, SW = d->sw;
-    int c0, c1;
-    ec_split(c, j->ntasks, t, 16, &c0, &c1);
-    const int nc = c1 - c0;
-    if (nc <= 0) return;
-    for (int p = 0; p < H * W; p++) memset(j->din + (size_t)p * c + c0, 0, (size_t)nc * sizeof(float));
-    for (int oy = 0; oy < OH; oy++) {
-        int ky0, ky1;
-        tap_range(oy, SH, d->pt, KH, H, &ky0, &ky1);
-        const int iy0 = oy * SH - d->pt;
-        for (int ox = 0; ox < OW; ox++) {
-            int kx0, kx1;
-            tap_range(ox, SW, d->pl, KW, W, &kx0, &kx1);
-            const int ix0 = ox * SW - d->pl;
-            if (kx0 >= kx1) continue;
-            const float *restrict g = j->dpre + ((size_t)oy * OW + ox) * c + c0;
-            for (int ky = ky0; ky < ky1; ky++) {
-                float *xrow = j->din + ((size_t)(iy0 + ky) * W + (size_t)(ix0 + kx0)) * c + c0;
-                const float *wrow = j->wt + ((size_t)ky * KW + (size_t)kx0) * c + c0;
-                for (int kx = kx0; kx < kx1; kx++) {
-                    mac_row(xrow, g, wrow, nc);
-                    xrow += c;
-                    wrow += c;
-                }
-            }
-        }
+#define DWB_BODY                                                                                \
+    const dwb_job *j = arg;                                                                     \
+    const ec_conv_dims *d = j->d;                                                               \
+    const int c = d->cin, H = d->h, W = d->w, OH = d->oh, OW = d->ow;                           \
+    const int KH = d->kh, KW = d->kw, SH = d->sh, SW = d->sw;                                   \
+    int c0, c1;                                                                                 \
+    ec_split(c, j->ntasks, t, 16, &c0, &c1);                                                    \
+    const int nc = c1 - c0;                                                                     \
+    if (nc <= 0) return;                                                                        \
+    for (int p = 0; p < H * W; p++) memset(j->din + (size_t)p * c + c0, 0, (size_t)nc * sizeof(float)); \
+    for (int oy = 0; oy < OH; oy++) {                                                           \
+        int ky0, ky1;                                                                           \
+        tap_range(oy, SH, d->pt, KH, H, &ky0, &ky1);                                            \
+        const int iy0 = oy * SH - d->pt;                                                        \
+        for (int ox = 0; ox < OW; ox++) {                                                       \
+            int kx0, kx1;                                                                       \
+            tap_range(ox, SW, d->pl, KW, W, &kx0, &kx1);                                        \
+            const int ix0 = ox * SW - d->pl;                                                    \
+            if (kx0 >= kx1) continue;                                                           \
+            const float *restrict g = j->dpre + ((size_t)oy * OW + ox) * c + c0;                \
+            for (int ky = ky0; ky < ky1; ky++) {                                                \
+                float *restrict xrow = j->din + ((size_t)(iy0 + ky) * W + (size_t)(ix0 + kx0)) * c + c0; \
+                const float *restrict wrow = j->wt + ((size_t)ky * KW + (size_t)kx0) * c + c0;  \
+                for (int kx = kx0; kx < kx1; kx++, xrow += c, wrow += c)                        \
+                    for (int ch = 0; ch < nc; ch++) xrow[ch] += g[ch] * wrow[ch];               \
+            }                                                                                   \
+        }                                                                                       \
     }
+
+static void dwb_task_generic(void *arg, int t, int thread) {
+    (void)thread;
+    DWB_BODY
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void dwb_task_avx2(void *arg, int t, int thread) {
+    (void)thread;
+    DWB_BODY
+}
+__attribute__((target("avx512f"))) static void dwb_task_avx512(void *arg, int t, int thread) {
+    (void)thread;
+    DWB_BODY
+}
+#endif
+
+void ec_dwconv_backward_isa(float *din, const float *dpre, const void *w, const ec_conv_dims *d, float *scratch,
+                            int isa) {
+    int mx = ec_isa_max();
+    if (isa < 0 || isa > mx) isa = mx;
+    if (dwb_by_rows(d)) {
+        const int taps = d->kh * d->kw, c = d->cout;
+        for (int t = 0; t < taps; t++) { /* tap t -> taps - 1 - t: both axes flipped */
+            float *dst = scratch + (size_t)(taps - 1 - t) * (size_t)c;
+            if (d->wdt == EC_WDT_F32) memcpy(dst, (const float *)w + (size_t)t * c, (size_t)c * sizeof(float));
+            else ec_f16_widen(dst, (const uint16_t *)w + (size_t)t * c, (size_t)c);
+        }
+        ec_conv_dims bd = *d;
+        bd.h = d->oh;
+        bd.w = d->ow;
+        bd.oh = d->h;
+        bd.ow = d->w;
+        bd.pt = d->kh - 1 - d->pt;
+        bd.pl = d->kw - 1 - d->pl;
+        bd.act = ECW_ACT_NONE;
+        dw_run(din, dpre, scratch, NULL, &bd, NULL, isa);
+        return;
+    }
+    void (*task)(void *, int, int) = dwb_task_generic;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (isa == EC_ISA_AVX512) task = dwb_task_avx512;
+    else if (isa == EC_ISA_AVX2) task = dwb_task_avx2;
+#endif
+    const int nt = ec_pool_threads(), units = (d->cin + 15) / 16;
+    dwb_job j = {din, dpre, dw_weights(w, d, scratch), d, nt < units ? nt : units};
+    if (j.ntasks < 1) j.ntasks = 1;
+    ec_parallel_for(j.ntasks, task, &j);
 }
 
 void ec_dwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch) {
-    const float *wt = dw_weights(w, d, scratch);
-    int nt = ec_pool_threads(), units = (d->cin + 15) / 16;
-    dwb_job j = {din, dpre, wt, d, nt < units ? nt : units};
-    if (j.ntasks < 1) j.ntasks = 1;
-    ec_parallel_for(j.ntasks, dwb_task, &j);
+    ec_dwconv_backward_isa(din, dpre, w, d, scratch, -1);
 }

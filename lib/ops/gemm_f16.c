@@ -40,7 +40,8 @@ typedef void (*gf_micro_fn)(const float *a, size_t lda, const float *bp, int kc,
 typedef struct gf_isa {
     int vl;    /* floats per vector */
     int mrmax; /* rows per micro tile, at most */
-    gf_pack_fn pack;
+    gf_pack_fn pack;    /* w [N][K] (forward): widened and transposed */
+    gf_pack_fn pack_kn; /* w [K][N] (backward-data): widened only */
     gf_micro_fn micro[2][GF_MRMAX + 1]; /* [vectors - 1][rows] */
 } gf_isa;
 
@@ -124,6 +125,25 @@ static T512 void pack512(float *buf, const uint16_t *w, size_t ldw, int n0, int 
     }
 }
 
+/* buf[k * width + j] = w[k0 + k, n0 + j] for j < ncols, 0 for ncols <= j <
+ * width (w fp16 [K][N], ldw = N): rows of 16 halves, no transpose. The next
+ * panel's pieces of the same rows are prefetched (nrows: N). */
+static T512 void pack512_kn(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc, int width,
+                            const float *ks, int nrows) {
+    (void)ks;
+    const int pf = n0 + width < nrows;
+    for (int jb = 0; jb < width; jb += 16) {
+        int nr = ncols - jb;
+        nr = nr < 0 ? 0 : nr > 16 ? 16 : nr;
+        const __mmask16 cm = (__mmask16)(nr == 16 ? 0xFFFFu : (1u << nr) - 1u);
+        for (int k = 0; k < kc; k++) {
+            const uint16_t *src = w + (size_t)(k0 + k) * ldw + (size_t)(n0 + jb);
+            if (pf && jb == 0) _mm_prefetch((const char *)(src + width), _MM_HINT_T0);
+            _mm512_store_ps(buf + (size_t)k * width + jb, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(cm, src)));
+        }
+    }
+}
+
 /* Accumulators as named variables (GCC keeps an array of vectors in memory
  * here); rows >= R compile away since R is a constant in every instance. */
 #define GF_ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
@@ -178,7 +198,7 @@ GF_DEF512(1) GF_DEF512(2) GF_DEF512(3) GF_DEF512(4) GF_DEF512(5) GF_DEF512(6)
 GF_DEF512(7) GF_DEF512(8) GF_DEF512(9) GF_DEF512(10) GF_DEF512(11) GF_DEF512(12)
 
 static const gf_isa k_isa512 = {
-    16, 12, pack512,
+    16, 12, pack512, pack512_kn,
     {{NULL, m512_1_1, m512_2_1, m512_3_1, m512_4_1, m512_5_1, m512_6_1, m512_7_1, m512_8_1, m512_9_1, m512_10_1,
       m512_11_1, m512_12_1},
      {NULL, m512_1_2, m512_2_2, m512_3_2, m512_4_2, m512_5_2, m512_6_2, m512_7_2, m512_8_2, m512_9_2, m512_10_2,
@@ -239,6 +259,28 @@ static T256 void pack256(float *buf, const uint16_t *w, size_t ldw, int n0, int 
     }
 }
 
+static T256 void pack256_kn(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc,
+                            int width, const float *ks, int nrows) {
+    (void)ks;
+    (void)nrows;
+    for (int jb = 0; jb < width; jb += 8) {
+        int nr = ncols - jb;
+        nr = nr < 0 ? 0 : nr > 8 ? 8 : nr;
+        for (int k = 0; k < kc; k++) {
+            const uint16_t *src = w + (size_t)(k0 + k) * ldw + (size_t)(n0 + jb);
+            __m256 v;
+            if (nr == 8) {
+                v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)src));
+            } else {
+                uint16_t tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+                if (nr > 0) memcpy(tmp, src, (size_t)nr * sizeof(uint16_t));
+                v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)tmp));
+            }
+            _mm256_store_ps(buf + (size_t)k * width + jb, v);
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) T256 void micro256(const int R, const int NV, const float *a,
                                                                  size_t lda, const float *bp, int kc, float *c,
                                                                  size_t ldc, int acc) {
@@ -287,7 +329,7 @@ static inline __attribute__((always_inline)) T256 void micro256(const int R, con
 GF_DEF256(1) GF_DEF256(2) GF_DEF256(3) GF_DEF256(4) GF_DEF256(5) GF_DEF256(6)
 
 static const gf_isa k_isa256 = {
-    8, 6, pack256,
+    8, 6, pack256, pack256_kn,
     {{NULL, m256_1_1, m256_2_1, m256_3_1, m256_4_1, m256_5_1, m256_6_1},
      {NULL, m256_1_2, m256_2_2, m256_3_2, m256_4_2, m256_5_2, m256_6_2}},
 };
@@ -415,6 +457,7 @@ typedef struct gf_job {
     int rb, cb; /* row blocks x column blocks */
     int isa_level;
     const float *ks; /* per-k scale of the weights, or NULL */
+    int kn;          /* w is [K][N] (backward-data), else [N][K] */
 } gf_job;
 
 /* m == 1: task t computes outputs [64 t, 64 t + 64) (t < 0: all) */
@@ -452,7 +495,8 @@ static void gf_block(const gf_job *j, int m0, int m1, int n0, int n1) {
             float *p = buf;
             for (int pc = c0; pc < c1; pc += wmax) {
                 const int nc = c1 - pc < wmax ? c1 - pc : wmax, width = nc <= vl ? vl : wmax;
-                I->pack(p, j->w, (size_t)K, pc, nc, kb, kc, width, j->ks, N);
+                if (j->kn) I->pack_kn(p, j->w, (size_t)N, pc, nc, kb, kc, width, NULL, N);
+                else I->pack(p, j->w, (size_t)K, pc, nc, kb, kc, width, j->ks, N);
                 p += (size_t)kc * width;
             }
             const int last = kb + kc == K;
@@ -503,34 +547,51 @@ void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w, con
     ec_gemm_f16_forward_scaled_isa(out, in, w, b, d, preact, NULL, isa);
 }
 
+/* The task grid for m > 1, then the run (shared by forward and backward). */
+static void gf_run(gf_job *j) {
+    const int nt = ec_pool_threads();
+    if (nt > 1) {
+        if (j->m >= GF_MIN_ROWS_PER_TASK * nt) {
+            /* one band of rows per thread (pool.h, ec_row_tasks): each reads
+             * the rows it wrote in the op before (each packs the weights) */
+            j->rb = ec_row_tasks(j->m / GF_MIN_ROWS_PER_TASK);
+        } else {
+            /* few rows (7x7 maps): blocks of column panels, several per
+             * thread, claimed dynamically */
+            const int units = (j->n + 2 * j->isa->vl - 1) / (2 * j->isa->vl);
+            j->cb = 4 * nt < units ? 4 * nt : units;
+        }
+    }
+    if (j->rb * j->cb == 1) {
+        gf_block(j, 0, j->m, 0, j->n);
+        return;
+    }
+    ec_parallel_for(j->rb * j->cb, gf_task, j);
+}
+
 void ec_gemm_f16_forward_scaled_isa(float *out, const float *in, const uint16_t *w, const float *b,
                                     const ec_pw_dims *d, float *preact, const float *ks, int isa) {
     const gf_isa *I = isa_table(isa);
     if (!I || d->m <= 0 || d->cout <= 0 || d->cin <= 0) return;
-    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1, isa, ks};
-    const int nt = ec_pool_threads();
+    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1, isa, ks, 0};
     if (d->m == 1 && !ks) { /* GEMV: chunks of 64 outputs */
+        const int nt = ec_pool_threads();
         j.isa_level = isa;
         j.cb = (d->cout + 63) / 64;
         if (nt == 1 || j.cb == 1) gv_task(&j, -1, 0);
         else ec_parallel_for(j.cb, gv_task, &j);
         return;
     }
-    if (nt > 1) {
-        if (d->m >= GF_MIN_ROWS_PER_TASK * nt) {
-            /* one band of rows per thread (pool.h, ec_row_tasks): each reads
-             * the rows it wrote in the op before (each packs the weights) */
-            j.rb = ec_row_tasks(d->m / GF_MIN_ROWS_PER_TASK);
-        } else {
-            /* few rows (7x7 maps): blocks of column panels, several per
-             * thread, claimed dynamically */
-            const int units = (d->cout + 2 * I->vl - 1) / (2 * I->vl);
-            j.cb = 4 * nt < units ? 4 * nt : units;
-        }
-    }
-    if (j.rb * j.cb == 1) {
-        gf_block(&j, 0, j.m, 0, j.n);
+    gf_run(&j);
+}
+
+void ec_gemm_f16_kn_isa(float *out, const float *in, const uint16_t *w, int m, int k, int n, int isa) {
+    const gf_isa *I = isa_table(isa);
+    if (!I || m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        memset(out, 0, (size_t)m * (size_t)n * sizeof(float));
         return;
     }
-    ec_parallel_for(j.rb * j.cb, gf_task, &j);
+    gf_job j = {out, NULL, in, NULL, w, I, m, k, n, 0 /* no activation */, 1, 1, isa, NULL, 1};
+    gf_run(&j);
 }

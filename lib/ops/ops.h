@@ -42,6 +42,10 @@ void ec_act_forward(float *x, size_t n, int act); /* in place */
 /* dx[i] = dy[i] * act'(pre[i]); dx may alias dy. */
 void ec_act_backward(float *dx, const float *dy, const float *pre, size_t n,
                      int act);
+/* Same over rows x row_len elements, one band of rows per pool thread (as
+ * the row-split kernels that write the gradient: each thread reads the rows
+ * it wrote). */
+void ec_act_backward_rows(float *dx, const float *dy, const float *pre, int rows, size_t row_len, int act);
 /* Same, applied per output of a bias+act epilogue helper:
  * y[m, n] = act(y[m, n] + b[n]) for an M x N row-major block; if pre != NULL
  * it receives y + b before the activation. */
@@ -137,9 +141,13 @@ void ec_dwconv_forward(float *out, const float *in, const void *w,
 void ec_dwconv_forward_isa(float *out, const float *in, const void *w,
                            const float *b, const ec_conv_dims *d, float *scratch,
                            float *preact, int isa);
+/* din [h,w,c] <- dpre [oh,ow,c]. Scratch: kh*kw*c floats for stride 1
+ * (the flipped kernel, fp32 weights too), else as the forward's. */
 size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d);
 void ec_dwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch);
+void ec_dwconv_backward_isa(float *din, const float *dpre, const void *w,
+                            const ec_conv_dims *d, float *scratch, int isa);
 
 /* ---- pointwise conv / dense (pwconv.c): y[m, :] = W x[m, :] + b -------- */
 typedef struct ec_pw_dims {
@@ -164,10 +172,17 @@ void ec_pwconv_forward_sgemm(float *out, const float *in, const void *w,
 /* 1 if ec_pwconv_forward(d) runs ec_gemm_f16_forward_isa (fp16 weights,
  * the CPU has the instructions; no scratch). */
 int ec_pwconv_uses_gemm_f16(const ec_pw_dims *d);
+/* 0 where the backward runs gemm_f16.c (m > 1, as the forward), else
+ * ec_pwconv_backward_sgemm_scratch_floats */
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d);
 /* din [m,cin] <- dpre [m,cout] */
 void ec_pwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_pw_dims *d, float *scratch);
+/* The backward's other path alone (dense rows read directly; fp32 in
+ * place; else widened or packed into scratch); for tests. */
+size_t ec_pwconv_backward_sgemm_scratch_floats(const ec_pw_dims *d);
+void ec_pwconv_backward_sgemm(float *din, const float *dpre, const void *w,
+                              const ec_pw_dims *d, float *scratch);
 
 /* ---- own AVX-512 GEMM (gemm.c), used by pwconv when ec_gemm_ok() -------
  * C[m][n] = sum_k A[m][k] B[k][n], B packed [ceil(N/16)][K][16] in
@@ -199,6 +214,11 @@ void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w,
 void ec_gemm_f16_forward_scaled_isa(float *out, const float *in, const uint16_t *w,
                                     const float *b, const ec_pw_dims *d, float *preact,
                                     const float *ks, int isa);
+/* Backward-data form: out [m,n] = in [m,k] w [k,n], w fp16 [k][n] read
+ * directly (the pointwise backward: d in = d pre W with W [cout][cin]),
+ * same blocking and threads, no scratch. Does nothing where
+ * ec_gemm_f16_isa_max() is EC_ISA_SCALAR. */
+void ec_gemm_f16_kn_isa(float *out, const float *in, const uint16_t *w, int m, int k, int n, int isa);
 /* y [n] = w [n,k] x [k] + b (b may be NULL), single-threaded; any CPU (the
  * portable path widens exactly and sums in order). */
 void ec_gemv_f16(float *y, const float *x, const uint16_t *w, const float *b,

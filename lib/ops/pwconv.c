@@ -12,7 +12,9 @@
  *
  * The forward for fp16 weights on x86-64 with AVX2+FMA+F16C (every shape,
  * ec_pwconv_uses_gemm_f16()) runs gemm_f16.c: the fp16 weights are read
- * directly, packed on the stack, no scratch. Elsewhere, and in the backward:
+ * directly, packed on the stack, no scratch; so does the backward for m > 1
+ * (ec_gemm_f16_kn_isa: W [cout][cin] is the [k][n] operand as stored).
+ * Elsewhere:
  *
  * With AVX-512 (ec_gemm_ok()) and m > 1, the weights are packed
  * (ec_gemm_pack_*: panels of 16 output columns, same task split) and the
@@ -46,7 +48,14 @@ size_t ec_pwconv_sgemm_scratch_floats(const ec_pw_dims *d) {
     return d->wdt == EC_WDT_F32 ? 0 : ec_gemm_packed_floats(d->cin, d->cout); /* >= cout * cin */
 }
 
+/* gemm_f16.c (m > 1): packed on the stack */
+static int pwb_uses_gemm_f16(const ec_pw_dims *d) { return d->m > 1 && ec_pwconv_uses_gemm_f16(d); }
+
 size_t ec_pwconv_backward_scratch_floats(const ec_pw_dims *d) {
+    return pwb_uses_gemm_f16(d) ? 0 : ec_pwconv_backward_sgemm_scratch_floats(d);
+}
+
+size_t ec_pwconv_backward_sgemm_scratch_floats(const ec_pw_dims *d) {
     if (d->wdt == EC_WDT_F32 || d->m == 1) return 0; /* in place; dense: the fp16 rows read directly */
     return ec_gemm_packed_floats(d->cout, d->cin); /* >= cout * cin */
 }
@@ -243,6 +252,14 @@ static void pwb_dense_f16_task(void *arg, int t, int thread) {
 
 void ec_pwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_pw_dims *d, float *scratch) {
+    if (pwb_uses_gemm_f16(d) && d->cin > 0) /* the fp16 rows [cout][cin] are the [k][n] operand as stored */
+        ec_gemm_f16_kn_isa(din, dpre, (const uint16_t *)w, d->m, d->cout, d->cin, -1);
+    else
+        ec_pwconv_backward_sgemm(din, dpre, w, d, scratch);
+}
+
+void ec_pwconv_backward_sgemm(float *din, const float *dpre, const void *w,
+                              const ec_pw_dims *d, float *scratch) {
     const int m = d->m, cin = d->cin, cout = d->cout;
     if (m <= 0 || cin <= 0) return;
     if (cout <= 0) {
