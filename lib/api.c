@@ -242,6 +242,11 @@ static void model_layout(effcam_model *m, const uint8_t *file, const ec_layout *
     q += EC_ALIGN_UP((uint64_t)L->n_taps * sizeof(ec_tap));
     m->labels = (const char **)q;
     for (uint32_t i = 0; i < L->n_ops; i++) ec_op_decode(file, L, i, &m->ops[i]);
+    for (uint32_t i = 0; i < L->n_ops; i++) { /* inputs validated: 0 <= in < i + 1 */
+        const ec_op *op = &m->ops[i];
+        if (op->in0 > 0) m->ops[op->in0 - 1].readers++;
+        if (op->in1 > 0) m->ops[op->in1 - 1].readers++;
+    }
     for (uint32_t i = 0; i < L->n_tensors; i++) ec_tensor_decode(file, L, i, &m->tensors[i]);
     for (uint32_t i = 0; i < L->n_taps; i++) ec_tap_decode(file, L, i, &m->taps[i]);
     for (uint32_t i = 0; i < L->n_labels; i++) {

@@ -30,6 +30,32 @@ static void add_into(float *dst, const float *src, size_t k) {
 
 static const void *tdata(const effcam_model *m, int t) { return t >= 0 ? m->tensors[t].data : NULL; }
 
+/* The activation backward of value u's producer (op u - 1) is fused into
+ * the kernel of u's only reader, where that kernel takes it (a depthwise
+ * conv or an SE: the gradient rows it writes are multiplied by act'(preact)
+ * while still in cache), when u lies above the tap (op u - 1's backward
+ * runs). Op u - 1 then skips its own pass over the gradient. */
+static int act_fused_into_reader(const effcam_ctx *ctx, int u) {
+    const effcam_model *m = ctx->m;
+    if (u <= m->taps[ctx->tap].value) return 0;
+    const ec_op *p = &m->ops[u - 1];
+    if (!ec_op_saves_preact(p) || p->readers != 1) return 0;
+    /* ops read earlier values only: u's reader is the first op after it that names it */
+    for (uint32_t j = (uint32_t)u; j < m->L.n_ops; j++) {
+        const ec_op *r = &m->ops[j];
+        if (r->in0 == u || r->in1 == u) return r->type == ECW_OP_DWCONV || r->type == ECW_OP_SE;
+    }
+    return 0;
+}
+
+/* The saved pre-activation and activation of value u's producer, where its
+ * reader applies the activation backward; else NULL. */
+static const float *fused_pre(effcam_ctx *ctx, int u, int *act) {
+    if (!act_fused_into_reader(ctx, u)) return NULL;
+    *act = ctx->m->ops[u - 1].act;
+    return ec_buf_ptr(ctx, ec_buf_saved(ctx->m->L.n_ops, (uint32_t)u - 1));
+}
+
 /* Backward of op j: G[j+1] -> G[inputs]. */
 void ec_backward_op(effcam_ctx *ctx, uint32_t j) {
     const effcam_model *m = ctx->m;
@@ -39,7 +65,7 @@ void ec_backward_op(effcam_ctx *ctx, uint32_t j) {
     const ec_buf *vo = &ctx->bufs[j + 1], *vi = &ctx->bufs[op->in0];
     const size_t nout = numel(vo), nin = numel(vi);
     ec_shape in = {vi->h, vi->w, (int)vi->c}, out = {vo->h, vo->w, (int)vo->c};
-    if (ec_op_saves_preact(op)) /* through the fused activation, in place */
+    if (ec_op_saves_preact(op) && !act_fused_into_reader(ctx, (int)j + 1)) /* through the activation, in place */
         ec_act_backward_rows(g, g, ec_buf_ptr(ctx, ec_buf_saved(n, j)), vo->h * vo->w, vo->c, op->act);
     const int dep0 = ctx->bufs[ec_buf_grad(n, (uint32_t)op->in0)].bytes > 0;
     int acc = 0;
@@ -54,10 +80,14 @@ void ec_backward_op(effcam_ctx *ctx, uint32_t j) {
         ec_conv_dims d;
         ec_conv_dims_of(op, &in, &out, pt, pl, &d);
         dst = grad_dst(ctx, j, op->in0, &acc);
-        if (op->type == ECW_OP_CONV2D)
+        if (op->type == ECW_OP_CONV2D) {
             ec_conv2d_backward(dst, g, tdata(m, op->t[0]), &d, ec_scratch_ptr(ctx, ec_conv2d_backward_scratch_floats(&d)));
-        else
-            ec_dwconv_backward(dst, g, tdata(m, op->t[0]), &d, ec_scratch_ptr(ctx, ec_dwconv_backward_scratch_floats(&d)));
+        } else {
+            int pact = 0;
+            const float *pre = fused_pre(ctx, op->in0, &pact);
+            ec_dwconv_backward_act(dst, g, tdata(m, op->t[0]), &d,
+                                   ec_scratch_ptr(ctx, ec_dwconv_backward_scratch_floats(&d)), pre, pact);
+        }
         break;
     }
     case ECW_OP_PWCONV:
@@ -74,8 +104,11 @@ void ec_backward_op(effcam_ctx *ctx, uint32_t j) {
         ec_se_dims d;
         ec_se_dims_of(op, &in, &d);
         dst = grad_dst(ctx, j, op->in0, &acc);
-        ec_se_backward(dst, g, ec_buf_ptr(ctx, (uint32_t)op->in0), tdata(m, op->t[0]), tdata(m, op->t[2]),
-                       ec_buf_ptr(ctx, ec_buf_saved(n, j)), &d, ec_scratch_ptr(ctx, ec_se_backward_scratch_floats(&d)));
+        int pact = 0;
+        const float *pre = fused_pre(ctx, op->in0, &pact);
+        ec_se_backward_act(dst, g, ec_buf_ptr(ctx, (uint32_t)op->in0), tdata(m, op->t[0]), tdata(m, op->t[2]),
+                           ec_buf_ptr(ctx, ec_buf_saved(n, j)), &d,
+                           ec_scratch_ptr(ctx, ec_se_backward_scratch_floats(&d)), pre, pact);
         break;
     }
     case ECW_OP_GAP:

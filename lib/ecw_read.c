@@ -162,6 +162,7 @@ void ec_op_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_op *op
     op->wdt[1] = op->type == ECW_OP_SE ? weight_dtype(file, L, op->t[2]) : EC_WDT_F16;
     uint32_t nm = rd32(r + ECWO_NAME);
     op->name = string_ok(file, L, nm) ? ec_string(file, L, nm) : "";
+    op->readers = 0; /* counted by the loader over the whole graph */
 }
 
 void ec_tensor_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_tensor *t) {

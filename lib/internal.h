@@ -32,6 +32,8 @@ typedef struct ec_op {
     int wdt[2];       /* EC_WDT_* of the weight tensors t0 and t2 (se's W2),
                          from their records (fp16 if the index is invalid) */
     const char *name; /* "" if none */
+    int readers;      /* op inputs that read this op's output (value i + 1);
+                         counted at load (decoded model only) */
 } ec_op;
 
 typedef struct ec_tensor {

@@ -183,6 +183,8 @@ typedef struct dw_job {
     const ec_conv_dims *d;
     dw_row_fn row;
     int ntasks;
+    const float *gpre; /* backward only: each finished row *= gact'(gpre) */
+    int gact;
 } dw_job;
 
 static void dw_task(void *arg, int t, int thread) {
@@ -190,13 +192,17 @@ static void dw_task(void *arg, int t, int thread) {
     dw_job *j = arg;
     int lo, hi;
     ec_split(j->d->oh, j->ntasks, t, 1, &lo, &hi);
-    for (int oy = lo; oy < hi; oy++) j->row(j->out, j->in, j->wt, j->b, j->d, j->preact, oy);
+    const size_t rl = (size_t)j->d->ow * (size_t)j->d->cout;
+    for (int oy = lo; oy < hi; oy++) {
+        j->row(j->out, j->in, j->wt, j->b, j->d, j->preact, oy);
+        if (j->gpre) ec_act_backward_isa(j->out + oy * rl, j->out + oy * rl, j->gpre + oy * rl, rl, j->gact, -1);
+    }
 }
 
 /* Rows of out split in one band per thread (pool.h, ec_row_tasks). */
 static void dw_run(float *out, const float *in, const float *wt, const float *b, const ec_conv_dims *d,
-                   float *preact, int isa) {
-    dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0};
+                   float *preact, int isa, const float *gpre, int gact) {
+    dw_job j = {out, preact, in, wt, b, d, dw_row_for(isa, d), 0, gpre, gact};
     j.ntasks = ec_row_tasks(d->oh);
     ec_parallel_for(d->oh > 0 ? j.ntasks : 0, dw_task, &j);
 }
@@ -204,7 +210,7 @@ static void dw_run(float *out, const float *in, const float *wt, const float *b,
 void ec_dwconv_forward_isa(float *out, const float *in, const void *w,
                            const float *b, const ec_conv_dims *d, float *scratch,
                            float *preact, int isa) {
-    dw_run(out, in, dw_weights(w, d, scratch), b, d, preact, isa);
+    dw_run(out, in, dw_weights(w, d, scratch), b, d, preact, isa, NULL, 0);
 }
 
 void ec_dwconv_forward(float *out, const float *in, const void *w,
@@ -288,6 +294,17 @@ __attribute__((target("avx512f"))) static void dwb_task_avx512(void *arg, int t,
 
 void ec_dwconv_backward_isa(float *din, const float *dpre, const void *w, const ec_conv_dims *d, float *scratch,
                             int isa) {
+    ec_dwconv_backward_act_isa(din, dpre, w, d, scratch, NULL, 0, isa);
+}
+
+void ec_dwconv_backward_act(float *din, const float *dpre, const void *w, const ec_conv_dims *d, float *scratch,
+                            const float *pre, int act) {
+    ec_dwconv_backward_act_isa(din, dpre, w, d, scratch, pre, act, -1);
+}
+
+void ec_dwconv_backward_act_isa(float *din, const float *dpre, const void *w, const ec_conv_dims *d,
+                                float *scratch, const float *pre, int act, int isa) {
+    if (pre && act == ECW_ACT_NONE) pre = NULL;
     int mx = ec_isa_max();
     if (isa < 0 || isa > mx) isa = mx;
     if (dwb_by_rows(d)) {
@@ -305,7 +322,7 @@ void ec_dwconv_backward_isa(float *din, const float *dpre, const void *w, const 
         bd.pt = d->kh - 1 - d->pt;
         bd.pl = d->kw - 1 - d->pl;
         bd.act = ECW_ACT_NONE;
-        dw_run(din, dpre, scratch, NULL, &bd, NULL, isa);
+        dw_run(din, dpre, scratch, NULL, &bd, NULL, isa, pre, act); /* act' fused per row */
         return;
     }
     void (*task)(void *, int, int) = dwb_task_generic;
@@ -317,6 +334,7 @@ void ec_dwconv_backward_isa(float *din, const float *dpre, const void *w, const 
     dwb_job j = {din, dpre, dw_weights(w, d, scratch), d, nt < units ? nt : units};
     if (j.ntasks < 1) j.ntasks = 1;
     ec_parallel_for(j.ntasks, task, &j);
+    if (pre) ec_act_backward_rows(din, din, pre, d->h, (size_t)d->w * (size_t)d->cin, act);
 }
 
 void ec_dwconv_backward(float *din, const float *dpre, const void *w,

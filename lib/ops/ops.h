@@ -148,6 +148,13 @@ void ec_dwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_conv_dims *d, float *scratch);
 void ec_dwconv_backward_isa(float *din, const float *dpre, const void *w,
                             const ec_conv_dims *d, float *scratch, int isa);
+/* Same, then din *= act'(pre) (pre [h,w,c]: the pre-activation of the op
+ * that produced this op's input; pre NULL or act NONE: nothing), fused into
+ * each finished row for stride 1, a pass in row bands otherwise. */
+void ec_dwconv_backward_act(float *din, const float *dpre, const void *w,
+                            const ec_conv_dims *d, float *scratch, const float *pre, int act);
+void ec_dwconv_backward_act_isa(float *din, const float *dpre, const void *w,
+                                const ec_conv_dims *d, float *scratch, const float *pre, int act, int isa);
 
 /* ---- pointwise conv / dense (pwconv.c): y[m, :] = W x[m, :] + b -------- */
 typedef struct ec_pw_dims {
@@ -253,6 +260,12 @@ size_t ec_se_backward_scratch_floats(const ec_se_dims *d);
 void ec_se_backward(float *din, const float *dout, const float *in,
                     const void *w1, const void *w2,
                     const float *saved, const ec_se_dims *d, float *scratch);
+/* Same, then din *= act'(pre) (pre [h,w,c]: the pre-activation of the op
+ * that produced the SE input; NULL / NONE: nothing), fused into the final
+ * per-row pass. */
+void ec_se_backward_act(float *din, const float *dout, const float *in,
+                        const void *w1, const void *w2, const float *saved,
+                        const ec_se_dims *d, float *scratch, const float *pre, int act);
 
 /* ---- elementwise / pooling ---------------------------------------------- */
 /* add.c: out = act(a + b), n elements; preact optional. Backward: the

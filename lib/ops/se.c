@@ -3,13 +3,14 @@
  *   out = x * g (per channel)
  * W1 [cmid][c], W2 [c][cmid], each fp16 or fp32 (d->wdt1, d->wdt2). The
  * forward's GEMVs read fp16 rows directly (ec_gemv_f16, gemm_f16.c) and
- * fp32 rows in place; the backward widens one fp16 row at a time into `row`.
+ * fp32 rows in place; the backward's W^T products run gemm_f16.c's [k][n]
+ * form on the fp16 rows, or (no such CPU) widen one row at a time into `row`.
  *
- * Forward scratch layout (floats):
- *   s[c] | part[c] | zpre[cmid] | z[cmid] | gpre[c] | g[c]
+ * Forward scratch layout (floats), B = SE_BANDS:
+ *   s[c] | part[B c] | zpre[cmid] | z[cmid] | gpre[c] | g[c]
  * saved layout (floats): s[c] | zpre[cmid] | gpre[c] | g[c]
  * Backward scratch layout (floats):
- *   acc[c] | part[c] (reused as ds) | dz[cmid] | row[R]
+ *   acc[c] | part[B c] (then ds) | dz[cmid] | row[R]
  * R = the longest fp16 row: max(c if W1 is fp16, cmid if W2 is fp16), 0 when
  * both are fp32.
  *
@@ -18,21 +19,28 @@
  */
 #include <string.h>
 
+#include "ecw_format.h"
 #include "ops/ops.h"
 #include "pool.h"
 
-#define SE_CHUNK 64 /* rows summed into `part` before folding into the total */
+#define SE_CHUNK 64 /* rows summed before folding into a band's total */
+#define SE_BANDS 4  /* fixed bands of rows for the channel sums (results independent of threads) */
 
 static size_t maxz(size_t a, size_t b) { return a > b ? a : b; }
 
-/* R above: room to widen one fp16 row (backward). */
+/* fp16 rows read by gemm_f16.c in the backward (else widened into row) */
+static int rows_direct(int wdt) { return wdt != EC_WDT_F32 && ec_gemm_f16_isa_max() != EC_ISA_SCALAR; }
+
+/* R above: room to widen one fp16 row (backward), where gemm_f16.c does
+ * not read them directly. */
 static size_t row_floats(const ec_se_dims *d) {
-    return maxz(d->wdt1 == EC_WDT_F32 ? 0 : (size_t)d->c, d->wdt2 == EC_WDT_F32 ? 0 : (size_t)d->cmid);
+    return maxz(d->wdt1 == EC_WDT_F32 || rows_direct(d->wdt1) ? 0 : (size_t)d->c,
+                d->wdt2 == EC_WDT_F32 || rows_direct(d->wdt2) ? 0 : (size_t)d->cmid);
 }
 
 size_t ec_se_scratch_floats(const ec_se_dims *d) {
     size_t c = (size_t)d->c, m = (size_t)d->cmid;
-    return 4 * c + 2 * m;
+    return (3 + SE_BANDS) * c + 2 * m;
 }
 
 size_t ec_se_saved_floats(const ec_se_dims *d) {
@@ -41,7 +49,7 @@ size_t ec_se_saved_floats(const ec_se_dims *d) {
 
 size_t ec_se_backward_scratch_floats(const ec_se_dims *d) {
     size_t c = (size_t)d->c, m = (size_t)d->cmid;
-    return 2 * c + m + row_floats(d);
+    return (1 + SE_BANDS) * c + m + row_floats(d);
 }
 
 /* Row i (n elements) of a weight matrix as fp32: in place, or widened into
@@ -76,96 +84,173 @@ static void axpy(float *restrict y, float a, const float *restrict x, int n) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-/* tot[ch] = sum_p a[p, ch] (* b[p, ch] if b), chunked for accuracy (rows
- * summed into part, SE_CHUNK at a time, then folded into tot). */
-/* Parallel form of sum_rows: channel ranges are independent (each task
- * uses its own slice of part). */
+/* y [n] = x [k] W [k][n] (W^T x for the backward): fp16 rows on gemm_f16.c
+ * (its [k][n] form, one row, packed on the stack) where the CPU has it,
+ * else rows widened one at a time into `row` (or read in place). */
+static void gemv_t(float *y, const float *x, const void *w, int wdt, int k, int n, float *row) {
+    if (rows_direct(wdt)) {
+        ec_gemm_f16_kn_isa(y, x, (const uint16_t *)w, 1, k, n, -1);
+        return;
+    }
+    memset(y, 0, (size_t)n * sizeof(float));
+    for (int i = 0; i < k; i++) axpy(y, x[i], wrow(row, w, wdt, (size_t)i, (size_t)n), n);
+}
+
+/* tot[ch] = sum_p a[p, ch] (* b[p, ch] if b) over SE_BANDS fixed bands of
+ * rows: band q's sum goes to part[q * c ..], then the bands are added in
+ * order, so the result is the same at any thread count. Within a band, rows
+ * are summed SE_CHUNK at a time (accuracy) in blocks of SE_CB channels held
+ * in registers. Threads take contiguous runs of bands (pool.h,
+ * ec_row_tasks): each reads the rows it wrote in the op before. */
+#define SE_CB 64
 typedef struct se_job {
     float *tot, *part, *out;
     const float *a, *b, *g, *ds;
     int hw, c, ntasks;
+    const float *pre; /* scale only: then out *= act'(pre) per row */
+    int act;
 } se_job;
 
-static void sum_task(void *arg, int t, int thread) {
-    (void)thread;
-    se_job *j = arg;
-    int c0, c1;
-    ec_split(j->c, j->ntasks, t, 16, &c0, &c1);
-    const int nc = c1 - c0;
-    if (nc <= 0) return;
-    float *tot = j->tot + c0, *part = j->part + c0;
-    memset(tot, 0, (size_t)nc * sizeof(float));
-    for (int p0 = 0; p0 < j->hw; p0 += SE_CHUNK) {
-        int p1 = p0 + SE_CHUNK < j->hw ? p0 + SE_CHUNK : j->hw;
-        memset(part, 0, (size_t)nc * sizeof(float));
-        for (int p = p0; p < p1; p++) {
-            const float *restrict ar = j->a + (size_t)p * j->c + c0;
-            if (j->b) {
-                const float *restrict br = j->b + (size_t)p * j->c + c0;
-                for (int ch = 0; ch < nc; ch++) part[ch] += ar[ch] * br[ch];
-            } else {
-                for (int ch = 0; ch < nc; ch++) part[ch] += ar[ch];
-            }
-        }
-        for (int ch = 0; ch < nc; ch++) tot[ch] += part[ch];
+/* rows [p0, p1), channels [c0, c0 + nc) -> tot[0 .. nc) */
+#define SE_SUM_BLOCK(NC)                                                                      \
+    do {                                                                                      \
+        float acc[SE_CB];                                                                     \
+        for (int l = 0; l < (NC); l++) acc[l] = 0.0f;                                         \
+        for (int q0 = p0; q0 < p1; q0 += SE_CHUNK) {                                          \
+            const int q1 = q0 + SE_CHUNK < p1 ? q0 + SE_CHUNK : p1;                           \
+            float part[SE_CB];                                                                \
+            for (int l = 0; l < (NC); l++) part[l] = 0.0f;                                    \
+            for (int p = q0; p < q1; p++) {                                                   \
+                const float *restrict ar = j->a + (size_t)p * c + c0;                         \
+                if (j->b) {                                                                   \
+                    const float *restrict br = j->b + (size_t)p * c + c0;                     \
+                    for (int l = 0; l < (NC); l++) part[l] += ar[l] * br[l];                  \
+                } else {                                                                      \
+                    for (int l = 0; l < (NC); l++) part[l] += ar[l];                          \
+                }                                                                             \
+            }                                                                                 \
+            for (int l = 0; l < (NC); l++) acc[l] += part[l];                                 \
+        }                                                                                     \
+        for (int l = 0; l < (NC); l++) tot[c0 + l] = acc[l];                                  \
+    } while (0)
+
+#define SE_SUM_BODY                                                                           \
+    const se_job *j = arg;                                                                    \
+    const int c = j->c;                                                                       \
+    int b0, b1;                                                                               \
+    ec_split(SE_BANDS, j->ntasks, t, 1, &b0, &b1);                                            \
+    for (int q = b0; q < b1; q++) {                                                           \
+        int p0, p1;                                                                           \
+        ec_split(j->hw, SE_BANDS, q, 1, &p0, &p1);                                            \
+        float *tot = j->part + (size_t)q * c;                                                 \
+        int c0 = 0;                                                                           \
+        for (; c0 + SE_CB <= c; c0 += SE_CB) SE_SUM_BLOCK(SE_CB);                             \
+        if (c0 < c) {                                                                         \
+            const int nc = c - c0;                                                            \
+            SE_SUM_BLOCK(nc);                                                                 \
+        }                                                                                     \
     }
+
+/* out[p, :] = a[p, :] * g (+ ds), rows split in one band per task */
+#define SE_SCALE_BODY                                                                         \
+    const se_job *j = arg;                                                                    \
+    int p0, p1;                                                                               \
+    ec_split(j->hw, j->ntasks, t, 1, &p0, &p1);                                               \
+    const int c = j->c;                                                                       \
+    const float *restrict g = j->g;                                                           \
+    for (int p = p0; p < p1; p++) {                                                           \
+        const float *x = j->a + (size_t)p * c; /* out may alias it */                         \
+        float *o = j->out + (size_t)p * c;                                                    \
+        if (j->ds) {                                                                          \
+            const float *restrict ds = j->ds;                                                 \
+            for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch] + ds[ch];                    \
+        } else {                                                                              \
+            for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch];                             \
+        }                                                                                     \
+        if (j->pre) ec_act_backward_isa(o, o, j->pre + (size_t)p * c, (size_t)c, j->act, -1);  \
+    }
+
+static void sum_task_generic(void *arg, int t, int thread) {
+    (void)thread;
+    SE_SUM_BODY
+}
+static void scale_task_generic(void *arg, int t, int thread) {
+    (void)thread;
+    SE_SCALE_BODY
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void sum_task_avx2(void *arg, int t, int thread) {
+    (void)thread;
+    SE_SUM_BODY
+}
+__attribute__((target("avx2,fma"))) static void scale_task_avx2(void *arg, int t, int thread) {
+    (void)thread;
+    SE_SCALE_BODY
+}
+__attribute__((target("avx512f"))) static void sum_task_avx512(void *arg, int t, int thread) {
+    (void)thread;
+    SE_SUM_BODY
+}
+__attribute__((target("avx512f"))) static void scale_task_avx512(void *arg, int t, int thread) {
+    (void)thread;
+    SE_SCALE_BODY
+}
+#endif
+
+static ec_task_fn pick(ec_task_fn generic, ec_task_fn avx2, ec_task_fn avx512) {
+    const int isa = ec_isa_max();
+    (void)avx2;
+    (void)avx512;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (isa == EC_ISA_AVX512) return avx512;
+    if (isa == EC_ISA_AVX2) return avx2;
+#endif
+    (void)isa;
+    return generic;
 }
 
 static void sum_rows_par(float *tot, float *part, const float *a, const float *b, int hw, int c) {
-    int nt = ec_pool_threads(), units = (c + 15) / 16;
-    se_job j = {tot, part, NULL, a, b, NULL, NULL, hw, c, nt < units ? nt : units};
-    if (j.ntasks < 1) j.ntasks = 1;
-    ec_parallel_for(j.ntasks, sum_task, &j);
-}
-
-/* out[p, :] = a[p, :] * g (+ ds) over position ranges */
-static void scale_task(void *arg, int t, int thread) {
-    (void)thread;
-    se_job *j = arg;
-    int p0, p1;
-    ec_split(j->hw, j->ntasks, t, 1, &p0, &p1);
-    const int c = j->c;
-    for (int p = p0; p < p1; p++) {
-        const float *x = j->a + (size_t)p * c; /* out may alias it */
-        float *o = j->out + (size_t)p * c;
-        const float *restrict g = j->g;
-        if (j->ds) {
-            const float *restrict ds = j->ds;
-            for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch] + ds[ch];
-        } else {
-            for (int ch = 0; ch < c; ch++) o[ch] = x[ch] * g[ch];
-        }
+    se_job j = {tot, part, NULL, a, b, NULL, NULL, hw, c, ec_row_tasks(SE_BANDS), NULL, 0};
+#if defined(__x86_64__) && defined(__GNUC__)
+    ec_parallel_for(j.ntasks, pick(sum_task_generic, sum_task_avx2, sum_task_avx512), &j);
+#else
+    ec_parallel_for(j.ntasks, pick(sum_task_generic, NULL, NULL), &j);
+#endif
+    for (int ch = 0; ch < c; ch++) { /* bands in order */
+        float t = part[ch];
+        for (int q = 1; q < SE_BANDS; q++) t += part[(size_t)q * c + ch];
+        tot[ch] = t;
     }
 }
 
-static void scale_par(float *out, const float *a, const float *g, const float *ds, int hw, int c) {
-    int nt = ec_pool_threads();
-    se_job j = {NULL, NULL, out, a, NULL, g, ds, hw, c, 0};
-    size_t elems = (size_t)hw * (size_t)c;
-    int want = (int)(elems / 16384) + 1;
-    j.ntasks = nt <= 1 ? 1 : (want < nt ? nt : (want > 8 * nt ? 8 * nt : want));
-    if (j.ntasks > hw) j.ntasks = hw;
-    if (j.ntasks < 1) return;
-    ec_parallel_for(j.ntasks, scale_task, &j);
+static void scale_par(float *out, const float *a, const float *g, const float *ds, int hw, int c,
+                      const float *pre, int act) {
+    se_job j = {NULL, NULL, out, a, NULL, g, ds, hw, c, ec_row_tasks(hw), act != ECW_ACT_NONE ? pre : NULL, act};
+    if (hw < 1) return;
+#if defined(__x86_64__) && defined(__GNUC__)
+    ec_parallel_for(j.ntasks, pick(scale_task_generic, scale_task_avx2, scale_task_avx512), &j);
+#else
+    ec_parallel_for(j.ntasks, pick(scale_task_generic, NULL, NULL), &j);
+#endif
 }
 
 const float *ec_se_gate_in_scratch(const float *scratch, const ec_se_dims *d) {
-    return scratch + 3 * (size_t)d->c + 2 * (size_t)d->cmid;
+    return scratch + (2 + SE_BANDS) * (size_t)d->c + 2 * (size_t)d->cmid;
 }
 
 void ec_se_forward(float *out, const float *in, const void *w1,
                    const float *b1, const void *w2, const float *b2,
                    const ec_se_dims *d, float *scratch, float *saved) {
     ec_se_gate(in, w1, b1, w2, b2, d, scratch, saved);
-    scale_par(out, in, ec_se_gate_in_scratch(scratch, d), NULL, d->h * d->w, d->c);
+    scale_par(out, in, ec_se_gate_in_scratch(scratch, d), NULL, d->h * d->w, d->c, NULL, ECW_ACT_NONE);
 }
 
 void ec_se_gate(const float *in, const void *w1, const float *b1, const void *w2, const float *b2,
                 const ec_se_dims *d, float *scratch, float *saved) {
     const int c = d->c, m = d->cmid, hw = d->h * d->w;
     float *s = scratch;
-    float *part = s + c;
-    float *zpre = part + c;
+    float *part = s + c; /* SE_BANDS * c */
+    float *zpre = part + SE_BANDS * (size_t)c;
     float *z = zpre + m;
     float *gpre = z + m;
     float *g = gpre + c;
@@ -193,13 +278,19 @@ void ec_se_gate(const float *in, const void *w1, const float *b1, const void *w2
 void ec_se_backward(float *din, const float *dout, const float *in,
                     const void *w1, const void *w2,
                     const float *saved, const ec_se_dims *d, float *scratch) {
+    ec_se_backward_act(din, dout, in, w1, w2, saved, d, scratch, NULL, ECW_ACT_NONE);
+}
+
+void ec_se_backward_act(float *din, const float *dout, const float *in,
+                        const void *w1, const void *w2, const float *saved,
+                        const ec_se_dims *d, float *scratch, const float *pre, int act) {
     const int c = d->c, m = d->cmid, hw = d->h * d->w;
     const float *zpre = saved + c;
     const float *gpre = saved + c + m;
     const float *g = saved + 2 * (size_t)c + m;
     float *acc = scratch;   /* dg, then dgpre (in place) */
-    float *part = acc + c;  /* row-sum partials, then ds */
-    float *dz = part + c;   /* dz, then dzpre (in place) */
+    float *part = acc + c;  /* band sums (SE_BANDS * c), then ds */
+    float *dz = part + SE_BANDS * (size_t)c; /* dz, then dzpre (in place) */
     float *row = dz + m;
 
     /* dL/dg[ch] = sum_p dout[p, ch] * x[p, ch] */
@@ -207,16 +298,14 @@ void ec_se_backward(float *din, const float *dout, const float *in,
     ec_act_backward(acc, acc, gpre, (size_t)c, d->gate);
 
     /* dz = W2^T dgpre; W2 row i (length cmid) scaled by dgpre[i] */
-    memset(dz, 0, (size_t)m * sizeof(float));
-    for (int i = 0; i < c; i++) axpy(dz, acc[i], wrow(row, w2, d->wdt2, (size_t)i, (size_t)m), m);
+    gemv_t(dz, acc, w2, d->wdt2, c, m, row);
     ec_act_backward(dz, dz, zpre, (size_t)m, d->act);
 
     /* ds = W1^T dzpre / hw */
     float *ds = part;
-    memset(ds, 0, (size_t)c * sizeof(float));
-    for (int j = 0; j < m; j++) axpy(ds, dz[j], wrow(row, w1, d->wdt1, (size_t)j, (size_t)c), c);
+    gemv_t(ds, dz, w1, d->wdt1, m, c, row);
     const float inv = hw > 0 ? 1.0f / (float)hw : 0.0f;
     for (int ch = 0; ch < c; ch++) ds[ch] *= inv;
 
-    scale_par(din, dout, g, ds, hw, c);
+    scale_par(din, dout, g, ds, hw, c, pre, act);
 }
