@@ -517,6 +517,13 @@ int main(int argc, char **argv) {
             if (!gc_ok[L] || !bprof[L]) continue;
             printf("  backward profile to %s: %d ops, sum of per-op medians %.2f ms (cam alone %.2f)\n", layer[L],
                    bprof_n[L], bprof_sum[L], gc_only[L].median);
+            if (prof) { /* the same ops' forward: what the backward is up against */
+                double fwd = 0;
+                for (int k = 0; k < bprof_n[L]; k++) fwd += prof[bprof[L][k].index].median_ms;
+                printf("    the same ops' forward: %.2f ms; backward / forward %.2f; predict + Grad-CAM at backward == "
+                       "forward would be %.2fx predict\n",
+                       fwd, fwd > 0 ? bprof_sum[L] / fwd : 0, 1.0 + fwd / prof_sum);
+            }
             print_profile(bprof[L], bprof_n[L], bprof_sum[L], profile_top);
         }
         if (cold_cmd) {

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ecw_format.h"
+#include "effcam.h"
 #include "ops/ops.h"
 #include "ref_misc.h"
 #include "test_util.h"
@@ -315,6 +316,45 @@ static void test_backward_fd(void **state) {
     assert_true(n > 100);
 }
 
+/* ec_dwconv_backward_act (the input's activation backward fused into the
+ * rows) == ec_dwconv_backward then ec_act_backward, on both backward paths
+ * (stride 1: the flipped forward; stride 2 and large pads: the gather
+ * rows), every activation, 1 and 2 threads. */
+static void test_backward_act_fused(void **state) {
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 707);
+    int n = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        effcam_set_threads(threads);
+        for (int i = 0; i < 60; i++) {
+            ec_conv_dims d;
+            if (!make_dims(&d, tu_int(&r, 1, 20), tu_int(&r, 1, 20), tu_int(&r, 1, 40), tu_int(&r, 1, 5),
+                           tu_int(&r, 1, 5), tu_int(&r, 1, 2), tu_int(&r, 1, 2), tu_int(&r, 0, PAD_MODES - 1), 0, &r))
+                continue;
+            const size_t nin = (size_t)d.h * d.w * d.cin, nout = (size_t)d.oh * d.ow * d.cout;
+            float *dy = falloc(nout), *pre = falloc(nin), *a = falloc(nin), *b = falloc(nin);
+            float *sb = falloc(ec_dwconv_backward_scratch_floats(&d));
+            void *w = tu_weights(&r, d.wdt, (size_t)d.kh * d.kw * d.cin, -1.0f, 1.0f);
+            tu_fill(&r, dy, nout, -1.0f, 1.0f);
+            tu_fill(&r, pre, nin, -3.0f, 3.0f);
+            const int act = i % ECW_ACT_COUNT;
+            ec_dwconv_backward(a, dy, w, &d, sb);
+            ec_act_backward(a, a, pre, nin, act);
+            nan_fill(b, nin);
+            ec_dwconv_backward_act(b, dy, w, &d, sb, pre, act);
+            for (size_t k = 0; k < nin; k++)
+                if (!(fabsf(a[k] - b[k]) <= 1e-6f * (1.0f + fabsf(a[k]))))
+                    fail_msg("dwconv backward+act %d h=%d w=%d c=%d k=%dx%d s=%dx%d: element %zu %g vs %g", act, d.h,
+                             d.w, d.cin, d.kh, d.kw, d.sh, d.sw, k, b[k], a[k]);
+            n++;
+            free(dy); free(pre); free(a); free(b); free(sb); free(w);
+        }
+    }
+    effcam_set_threads(1);
+    assert_true(n > 60);
+}
+
 /* The same checks with fp32 weights, used in place (no scratch). */
 static void test_f32_weights(void **state) {
     g_wdt = EC_WDT_F32;
@@ -324,6 +364,7 @@ static void test_f32_weights(void **state) {
     test_forward_random(state);
     test_backward_adjoint(state);
     test_backward_fd(state);
+    test_backward_act_fused(state);
     g_wdt = EC_WDT_F16;
 }
 
@@ -335,6 +376,7 @@ int main(void) {
         cmocka_unit_test(test_forward_random),
         cmocka_unit_test(test_backward_adjoint),
         cmocka_unit_test(test_backward_fd),
+        cmocka_unit_test(test_backward_act_fused),
         cmocka_unit_test(test_f32_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,7 +227,7 @@ void ec_dwconv_forward(float *out, const float *in, const void *w,
  *                                 * w[kh-1-ky, kw-1-kx, :]
  * so it runs on the forward's row kernels, rows split per thread; the
  * flipped (and widened) weights go to scratch (kh*kw*c floats, fp32
- * weights too). Other strides: the scatter form below. */
+ * weights too). Other strides: the gather form below. */
 static int dwb_by_rows(const ec_conv_dims *d) {
     return d->sh == 1 && d->sw == 1 && d->pt >= 0 && d->pl >= 0 && d->pt < d->kh && d->pl < d->kw;
 }
@@ -236,59 +236,76 @@ size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d) {
     return dwb_by_rows(d) ? wt_floats(d) : ec_dwconv_scratch_floats(d);
 }
 
-/* Scatter form: din = 0; for every output pixel and valid tap,
- * din[iy, ix, :] += dpre[oy, ox, :] * w[ky, kx, :]. Channels are
- * independent in a depthwise conv: each task scatters its own channel range
- * over the whole image (no write conflicts). The body is compiled per ISA
- * like the forward's generic row. */
+/* Other strides and paddings: the gather form, one input row at a time,
+ *   din[iy, ix, :] = sum over taps with oy = (iy + pt - ky) / sh and
+ *                    ox = (ix + pl - kx) / sw whole and inside the output:
+ *                    dpre[oy, ox, :] * w[ky, kx, :]
+ * (ky steps by sh from (iy + pt) % sh), DW_CB channels in registers; rows
+ * split in one band per thread like the forward, the input's activation
+ * backward applied to each finished row. The per-pixel sums are
+ * dw_simd.inc's dwb_pixel_* (one channel vector at a time). */
 typedef struct dwb_job {
     float *din;
-    const float *dpre, *wt;
+    const float *dpre, *wt, *gpre;
     const ec_conv_dims *d;
-    int ntasks;
+    int ntasks, gact;
 } dwb_job;
 
-#define DWB_BODY                                                                                \
+/* the valid taps of input row iy (pixel offsets of dpre, tap offsets of w),
+ * then of each pixel ix (ECW_MAX_KERNEL bounds both lists); PIXEL sums
+ * them for one input pixel */
+#define DWB_BODY(PIXEL)                                                                         \
     const dwb_job *j = arg;                                                                     \
     const ec_conv_dims *d = j->d;                                                               \
-    const int c = d->cin, H = d->h, W = d->w, OH = d->oh, OW = d->ow;                           \
+    const int c = d->cin, Wd = d->w, OH = d->oh, OW = d->ow;                                    \
     const int KH = d->kh, KW = d->kw, SH = d->sh, SW = d->sw;                                   \
-    int c0, c1;                                                                                 \
-    ec_split(c, j->ntasks, t, 16, &c0, &c1);                                                    \
-    const int nc = c1 - c0;                                                                     \
-    if (nc <= 0) return;                                                                        \
-    for (int p = 0; p < H * W; p++) memset(j->din + (size_t)p * c + c0, 0, (size_t)nc * sizeof(float)); \
-    for (int oy = 0; oy < OH; oy++) {                                                           \
-        int ky0, ky1;                                                                           \
-        tap_range(oy, SH, d->pt, KH, H, &ky0, &ky1);                                            \
-        const int iy0 = oy * SH - d->pt;                                                        \
-        for (int ox = 0; ox < OW; ox++) {                                                       \
-            int kx0, kx1;                                                                       \
-            tap_range(ox, SW, d->pl, KW, W, &kx0, &kx1);                                        \
-            const int ix0 = ox * SW - d->pl;                                                    \
-            if (kx0 >= kx1) continue;                                                           \
-            const float *restrict g = j->dpre + ((size_t)oy * OW + ox) * c + c0;                \
-            for (int ky = ky0; ky < ky1; ky++) {                                                \
-                float *restrict xrow = j->din + ((size_t)(iy0 + ky) * W + (size_t)(ix0 + kx0)) * c + c0; \
-                const float *restrict wrow = j->wt + ((size_t)ky * KW + (size_t)kx0) * c + c0;  \
-                for (int kx = kx0; kx < kx1; kx++, xrow += c, wrow += c)                        \
-                    for (int ch = 0; ch < nc; ch++) xrow[ch] += g[ch] * wrow[ch];               \
-            }                                                                                   \
+    int gy[ECW_MAX_KERNEL], wy[ECW_MAX_KERNEL], gx[ECW_MAX_KERNEL], wx[ECW_MAX_KERNEL];         \
+    int y0, y1;                                                                                 \
+    ec_split(d->h, j->ntasks, t, 1, &y0, &y1);                                                  \
+    for (int iy = y0; iy < y1; iy++) {                                                          \
+        int nky = 0;                                                                            \
+        for (int ky = (iy + d->pt) % SH; ky < KH && nky < (int)ECW_MAX_KERNEL; ky += SH) {     \
+            const int oy = (iy + d->pt - ky) / SH;                                              \
+            if (oy < 0) break;                                                                  \
+            if (oy < OH) { gy[nky] = oy * OW; wy[nky] = ky * KW; nky++; }                       \
         }                                                                                       \
+        float *drow = j->din + (size_t)iy * Wd * c;                                             \
+        for (int ix = 0; ix < Wd; ix++) {                                                       \
+            int nkx = 0;                                                                        \
+            for (int kx = (ix + d->pl) % SW; kx < KW && nkx < (int)ECW_MAX_KERNEL; kx += SW) { \
+                const int ox = (ix + d->pl - kx) / SW;                                          \
+                if (ox < 0) break;                                                              \
+                if (ox < OW) { gx[nkx] = ox; wx[nkx] = kx; nkx++; }                             \
+            }                                                                                   \
+            PIXEL(drow + (size_t)ix * c, j->dpre, j->wt, c, gy, wy, nky, gx, wx, nkx);          \
+        }                                                                                       \
+        if (j->gpre)                                                                            \
+            ec_act_backward_isa(drow, drow, j->gpre + (size_t)iy * Wd * c, (size_t)Wd * c, j->gact, -1); \
     }
+
+static void dwb_pixel_generic(float *o, const float *dpre, const float *wt, int c, const int *gy, const int *wy,
+                              int nky, const int *gx, const int *wx, int nkx) {
+    for (int ch = 0; ch < c; ch++) o[ch] = 0.0f;
+    for (int ya = 0; ya < nky; ya++)
+        for (int xb = 0; xb < nkx; xb++) {
+            const float *restrict gp = dpre + (size_t)(gy[ya] + gx[xb]) * c;
+            const float *restrict wp = wt + (size_t)(wy[ya] + wx[xb]) * c;
+            for (int ch = 0; ch < c; ch++) o[ch] += gp[ch] * wp[ch];
+        }
+}
 
 static void dwb_task_generic(void *arg, int t, int thread) {
     (void)thread;
-    DWB_BODY
+    DWB_BODY(dwb_pixel_generic)
 }
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) static void dwb_task_avx2(void *arg, int t, int thread) {
+static void dwb_task_avx2(void *arg, int t, int thread) {
     (void)thread;
-    DWB_BODY
+    DWB_BODY(dwb_pixel_avx2)
 }
-__attribute__((target("avx512f"))) static void dwb_task_avx512(void *arg, int t, int thread) {
+static void dwb_task_avx512(void *arg, int t, int thread) {
     (void)thread;
-    DWB_BODY
+    DWB_BODY(dwb_pixel_avx512)
 }
 #endif
 
@@ -330,11 +347,8 @@ void ec_dwconv_backward_act_isa(float *din, const float *dpre, const void *w, co
     if (isa == EC_ISA_AVX512) task = dwb_task_avx512;
     else if (isa == EC_ISA_AVX2) task = dwb_task_avx2;
 #endif
-    const int nt = ec_pool_threads(), units = (d->cin + 15) / 16;
-    dwb_job j = {din, dpre, dw_weights(w, d, scratch), d, nt < units ? nt : units};
-    if (j.ntasks < 1) j.ntasks = 1;
-    ec_parallel_for(j.ntasks, task, &j);
-    if (pre) ec_act_backward_rows(din, din, pre, d->h, (size_t)d->w * (size_t)d->cin, act);
+    dwb_job j = {din, dpre, dw_weights(w, d, scratch), pre, d, ec_row_tasks(d->h), act};
+    ec_parallel_for(d->h > 0 ? j.ntasks : 0, task, &j);
 }
 
 void ec_dwconv_backward(float *din, const float *dpre, const void *w,
