@@ -110,8 +110,10 @@ effcam_status effcam_plan_memory(const void *file, size_t file_bytes, const effc
     return plan_sizes(file, &L, NULL, &r, flags, plan, bufs, err);
 }
 
-/* Read-only map of a whole file. */
-static effcam_status map_file(const char *path, void **map, size_t *bytes, effcam_error *err) {
+/* Read-only map of a whole file; populate: every page will be read at once
+ * (the checksum of an in-place load), so map them all in one call instead
+ * of one page fault each. */
+static effcam_status map_file(const char *path, void **map, size_t *bytes, int populate, effcam_error *err) {
     if (!path) return ec_fail(err, EFFCAM_E_ARG, "path is NULL");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ec_fail(err, EFFCAM_E_IO, "%s: %s", path, strerror(errno));
@@ -124,7 +126,13 @@ static effcam_status map_file(const char *path, void **map, size_t *bytes, effca
         close(fd);
         return ec_fail(err, EFFCAM_E_TRUNCATED, "%s: %lld bytes, shorter than the %u-byte header", path, (long long)sb.st_size, ECW_HEADER_BYTES);
     }
-    void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int mflags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+    if (populate) mflags |= MAP_POPULATE;
+#else
+    (void)populate;
+#endif
+    void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, mflags, fd, 0);
     close(fd);
     if (p == MAP_FAILED) return ec_fail(err, EFFCAM_E_IO, "%s: mmap failed: %s", path, strerror(errno));
     *map = p;
@@ -138,7 +146,7 @@ effcam_status effcam_plan_file(const char *path, const effcam_spec *spec, unsign
     if (!plan) return ec_fail(err, EFFCAM_E_ARG, "plan is NULL");
     void *map = NULL;
     size_t bytes = 0;
-    effcam_status st = map_file(path, &map, &bytes, err);
+    effcam_status st = map_file(path, &map, &bytes, 0, err);
     if (st) return st;
     st = effcam_plan_memory(map, bytes, spec, flags, plan, err);
     munmap(map, bytes);
@@ -338,7 +346,8 @@ effcam_status effcam_load_file(const char *path, const effcam_spec *spec, unsign
     if (ctx) *ctx = NULL;
     void *map = NULL;
     size_t bytes = 0;
-    effcam_status st = map_file(path, &map, &bytes, err);
+    effcam_status st =
+        map_file(path, &map, &bytes, (flags & EFFCAM_LOAD_IN_PLACE) && !(flags & EFFCAM_LOAD_NO_CHECKSUM), err);
     if (st) return st;
     if (flags & EFFCAM_LOAD_IN_PLACE) {
         st = effcam_load_memory(map, bytes, spec, flags, arena, arena_bytes, model, ctx, err);

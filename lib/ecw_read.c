@@ -4,7 +4,6 @@
  * safe. Allocates nothing. */
 #include <math.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "internal.h"
 
@@ -18,17 +17,6 @@ static float rdf32(const uint8_t *p) {
     float f;
     memcpy(&f, &u, 4);
     return f;
-}
-
-uint32_t ec_crc32(const uint8_t *p, size_t n) {
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) { /* zlib takes uInt lengths */
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, chunk);
-        p += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
 }
 
 effcam_status ec_read_header(const uint8_t *h, size_t bytes, ec_layout *L, effcam_error *err) {

@@ -77,7 +77,10 @@ void ec_op_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_op *op
 void ec_tensor_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_tensor *t);
 void ec_tap_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_tap *t);
 const char *ec_string(const uint8_t *file, const ec_layout *L, uint32_t off); /* "" for NONE */
-uint32_t ec_crc32(const uint8_t *p, size_t n);
+uint32_t ec_crc32(const uint8_t *p, size_t n); /* zlib's crc32(0, p, n) (crc32.c) */
+/* zlib's crc32(c, p, n); fast: the carry-less multiply path where the CPU
+ * has it (0: zlib's own, for the tests' comparisons). */
+uint32_t ec_crc32_update(uint32_t c, const uint8_t *p, size_t n, int fast);
 /* Find a tap by name; -1 if absent. */
 int ec_find_tap(const uint8_t *file, const ec_layout *L, const char *name);
 

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "ecw_build.h"
 #include "ecw_format.h"
+#include "internal.h"
 #include "effcam.h"
 #include "test_util.h"
 
@@ -349,8 +351,46 @@ static void test_absurd_requests(void **state) {
     assert_string_equal(effcam_strerror((effcam_status)999), "unknown status code");
 }
 
+/* crc32.c's folded CRC == zlib's crc32 on random buffers: every length
+ * 0..300 and some long ones, at 16 byte offsets, from several starting
+ * values (0, all ones, random), and split into two calls. */
+static void test_crc32_fast(void **state) {
+    (void)state;
+    const size_t N = 70000;
+    uint8_t *buf = malloc(N + 16);
+    assert_non_null(buf);
+    uint64_t s = 88172645463325252ull;
+    for (size_t i = 0; i < N + 16; i++) {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        buf[i] = (uint8_t)s;
+    }
+    const uint32_t starts[3] = {0u, 0xFFFFFFFFu, 0x1234ABCDu};
+    size_t lens[340];
+    int nl = 0;
+    for (size_t n = 0; n <= 300; n++) lens[nl++] = n;
+    const size_t big[] = {1000, 4095, 4096, 4097, 65536, 65537, 69999, 70000};
+    for (size_t k = 0; k < sizeof big / sizeof big[0]; k++) lens[nl++] = big[k];
+    int checked = 0;
+    for (int li = 0; li < nl; li++)
+        for (size_t off = 0; off < 16; off += (lens[li] > 4096 ? 5 : 1))
+            for (int si = 0; si < 3; si++) {
+                const uint8_t *p = buf + off;
+                const size_t n = lens[li];
+                uint32_t want = (uint32_t)crc32(starts[si], p, (uInt)n);
+                uint32_t got = ec_crc32_update(starts[si], p, n, 1);
+                if (got != want) fail_msg("crc32 n %zu off %zu start %08x: %08x, zlib %08x", n, off, starts[si], got, want);
+                uint32_t two = ec_crc32_update(ec_crc32_update(starts[si], p, n / 3, 1), p + n / 3, n - n / 3, 1);
+                assert_int_equal(two, want);
+                checked++;
+            }
+    assert_int_equal(ec_crc32(buf, N), (uint32_t)crc32(0, buf, (uInt)N));
+    print_message("crc32: %d cases equal to zlib's\n", checked);
+    free(buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32_fast),
         cmocka_unit_test(test_header_and_sections),
         cmocka_unit_test(test_ops_tensors_taps),
         cmocka_unit_test(test_weight_dtypes),

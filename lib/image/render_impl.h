@@ -81,37 +81,37 @@ typedef struct ei_render {
     int rows_out;
 } ei_render;
 
-static float cam_at(const ei_render *R, float sy, int x) {
-    float sx = ((float)x + 0.5f) * (float)R->cw / (float)R->Wp - 0.5f;
-    if (sx < 0) sx = 0;
-    if (sx > (float)(R->cw - 1)) sx = (float)(R->cw - 1);
-    int x0 = (int)sx, x1 = x0 + 1 < R->cw ? x0 + 1 : x0;
-    float fx = sx - (float)x0;
-    int y0 = (int)sy, y1 = y0 + 1 < R->ch ? y0 + 1 : y0;
-    float fy = sy - (float)y0;
-    const float *a = R->cam + (size_t)y0 * R->cw, *b = R->cam + (size_t)y1 * R->cw;
-    float va = a[x0] > 0 ? a[x0] : 0, vb = a[x1] > 0 ? a[x1] : 0;
-    float vc = b[x0] > 0 ? b[x0] : 0, vd = b[x1] > 0 ? b[x1] : 0;
-    float top = va + (vb - va) * fx, bot = vc + (vd - vc) * fx;
-    return (top + (bot - top) * fy) * R->cscale;
-}
+/* p in [0, 255] (clamped first) rounded half up: (int)(p + 0.5f) is
+ * floorf(p + 0.5f) for p >= 0, without a libm call per channel. */
+static inline uint8_t px_round(float p) { return (uint8_t)(int)(p < 0 ? 0.5f : p > 255 ? 255.5f : p + 0.5f); }
 
 static void render_emit(void *ctx, int i, float *acc) {
     ei_render *R = ctx;
     float sy = ((float)i + 0.5f) * (float)R->ch / (float)R->Hp - 0.5f;
     if (sy < 0) sy = 0;
     if (sy > (float)(R->ch - 1)) sy = (float)(R->ch - 1);
-    float al = R->o->alpha;
-    int W = R->Wp;
+    /* the CAM rows this output row blends (bilinear, ReLU first) */
+    const int y0 = (int)sy, y1 = y0 + 1 < R->ch ? y0 + 1 : y0;
+    const float fy = sy - (float)y0, cwf = (float)R->cw, wpf = (float)R->Wp, xmax = (float)(R->cw - 1);
+    const float *ca = R->cam + (size_t)y0 * R->cw, *cb = R->cam + (size_t)y1 * R->cw;
+    const float al = R->o->alpha;
+    const int W = R->Wp;
     uint8_t *orig = R->row, *heat = R->panel ? R->row + 3 * W : NULL, *over = R->panel ? R->row + 6 * W : R->row;
     for (int x = 0; x < W; x++) {
-        const uint8_t *h = R->lut[cmap_index(cam_at(R, sy, x))];
+        float sx = ((float)x + 0.5f) * cwf / wpf - 0.5f; /* the reference formula, rounding included */
+        if (sx < 0) sx = 0;
+        if (sx > xmax) sx = xmax;
+        const int x0 = (int)sx, x1 = x0 + 1 < R->cw ? x0 + 1 : x0;
+        const float fx = sx - (float)x0;
+        const float va = ca[x0] > 0 ? ca[x0] : 0, vb = ca[x1] > 0 ? ca[x1] : 0;
+        const float vc = cb[x0] > 0 ? cb[x0] : 0, vd = cb[x1] > 0 ? cb[x1] : 0;
+        const float top = va + (vb - va) * fx, bot = vc + (vd - vc) * fx;
+        const uint8_t *h = R->lut[cmap_index((top + (bot - top) * fy) * R->cscale)];
         for (int k = 0; k < 3; k++) {
-            float p = acc[3 * x + k];
-            p = p < 0 ? 0 : p > 255 ? 255 : floorf(p + 0.5f);
-            float v = (1.f - al) * p + al * (float)h[k];
-            if (R->panel) { orig[3 * x + k] = (uint8_t)p; heat[3 * x + k] = h[k]; }
-            over[3 * x + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : floorf(v + 0.5f));
+            const uint8_t p = px_round(acc[3 * x + k]);
+            const float v = (1.f - al) * (float)p + al * (float)h[k];
+            if (R->panel) { orig[3 * x + k] = p; heat[3 * x + k] = h[k]; }
+            over[3 * x + k] = px_round(v);
         }
     }
     if (R->png) png_write_row(R->png, R->row);
