@@ -204,7 +204,11 @@ typedef struct effcam_render_opts {
     float alpha;                 /* overlay = (1-alpha)*photo + alpha*heat      */
     effcam_out_format format;
     int quality;                 /* JPEG 1..100 (default 90)                    */
-    int png_level;               /* zlib level 0..9 (default 6)                 */
+    int png_level;               /* zlib level 1..9 (default 6); 1..3: the SUB
+                                    filter on every row and run-length deflate
+                                    (several times faster; on photos no larger
+                                    than level 1 with libpng's adaptive
+                                    filters), 4..9: libpng's adaptive filters */
     effcam_filter filter;        /* photo resampling when width/height differ   */
     unsigned flags;              /* EFFCAM_RENDER_*                             */
 } effcam_render_opts;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h> /* Z_RLE for the fast PNG setting (render_impl.h) */
+
 #include "img_internal.h"
 
 /* status helpers from lib/status.c */

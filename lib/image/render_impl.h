@@ -224,7 +224,12 @@ static effcam_status do_render(effcam_image *img, ei_src *src, const float *cam,
         R.pinfo = png_create_info_struct(R.png);
         if (!R.pinfo) return ec_fail(err, EFFCAM_E_NOMEM, "plan exceeded (png info)");
         png_set_write_fn(R.png, &R, png_writefn, png_flushfn);
-        png_set_compression_level(R.png, o->png_level > 0 && o->png_level <= 9 ? o->png_level : 6);
+        const int level = o->png_level > 0 && o->png_level <= 9 ? o->png_level : 6;
+        png_set_compression_level(R.png, level);
+        if (level <= 3) { /* fast: one filter for every row, run-length deflate */
+            png_set_filter(R.png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+            png_set_compression_strategy(R.png, Z_RLE);
+        }
         png_set_IHDR(R.png, R.pinfo, (png_uint_32)outw, (png_uint_32)Hp, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                      PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
         png_write_info(R.png, R.pinfo);
