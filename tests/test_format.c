@@ -384,6 +384,19 @@ static void test_crc32_fast(void **state) {
                 checked++;
             }
     assert_int_equal(ec_crc32(buf, N), (uint32_t)crc32(0, buf, (uInt)N));
+    /* 1 MiB and more: one part per thread, joined */
+    const size_t M = (3u << 20) + 77;
+    uint8_t *huge = malloc(M);
+    assert_non_null(huge);
+    for (size_t i = 0; i < M; i++) huge[i] = buf[i % N] ^ (uint8_t)(i >> 16);
+    const uint32_t want = (uint32_t)crc32(0, huge, (uInt)M);
+    for (int t = 1; t <= 3; t++) {
+        effcam_set_threads(t);
+        assert_int_equal(ec_crc32(huge, M), want);
+        assert_int_equal(ec_crc32(huge + 1, M - 1), (uint32_t)crc32(0, huge + 1, (uInt)(M - 1)));
+    }
+    effcam_set_threads(1);
+    free(huge);
     print_message("crc32: %d cases equal to zlib's\n", checked);
     free(buf);
 }
