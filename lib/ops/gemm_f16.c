@@ -31,7 +31,9 @@
 #ifndef GF_KC
 #define GF_KC 192 /* k-block (96..384 measured: 192 best by ~3%, within noise) */
 #endif
+#ifndef GF_MIN_ROWS_PER_TASK
 #define GF_MIN_ROWS_PER_TASK 48 /* rows per thread before the rows are split */
+#endif
 
 typedef void (*gf_pack_fn)(float *buf, const uint16_t *w, size_t ldw, int n0, int ncols, int k0, int kc,
                            int width, const float *ks, int nrows);
