@@ -459,9 +459,17 @@ int main(int argc, char **argv) {
             printf(", \"layer\": ");
             jstr(layer[L]);
             printf(", \"workspace_bytes\": %zu, \"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, "
-                   "\"gradcam_only_median_ms\": %.4f, \"predict_median_ms\": %.4f, \"predict_min_ms\": %.4f}",
+                   "\"gradcam_only_median_ms\": %.4f, \"predict_median_ms\": %.4f, \"predict_min_ms\": %.4f",
                    gc_bytes[L], gc_stats[L].median, gc_stats[L].min, gc_stats[L].p90, gc_only[L].median,
                    gc_pred[L].median, gc_pred[L].min);
+            if (bprof[L] && prof) { /* the backward op by op, and the same ops' forward */
+                double fwd = 0;
+                for (int q = 0; q < bprof_n[L]; q++) fwd += prof[bprof[L][q].index].median_ms;
+                printf(", \"backward_ops\": %d, \"backward_profile_sum_ms\": %.4f, \"same_ops_forward_ms\": %.4f, "
+                       "\"forward_profile_sum_ms\": %.4f",
+                       bprof_n[L], bprof_sum[L], fwd, prof_sum);
+            }
+            printf("}");
         }
         printf("]");
         if (prof) {

@@ -182,9 +182,13 @@ def main():
         P("\n## Grad-CAM (effcam, logit target, Grad-CAM method)\n")
         P("Predict in a PREDICT workspace and predict + `effcam_gradcam` in a GRADCAM workspace of the same "
           "model, interleaved run by run. Targets: top <= 1.05x, middle <= 1.4x.\n")
+        P("Profile columns (op by op, `effcam-bench --profile --gradcam`): the backward's time over the forward "
+          "time of the same ops, and the ratio predict + Grad-CAM would have with a backward exactly as fast as "
+          "the forward of those ops (1 + their forward / the whole forward): the data gradient of a convolution "
+          "costs the FLOPs of its forward, so that is the floor for a layer.\n")
         P("| model @ input | thr | layer | predict med ms | predict + Grad-CAM med / min ms | ratio | Grad-CAM alone ms "
-          "| GRADCAM workspace MiB | target |")
-        P("|---|---|---|---|---|---|---|---|---|")
+          "| backward / same ops' forward | ratio at parity | GRADCAM workspace MiB | target |")
+        P("|---|---|---|---|---|---|---|---|---|---|---|")
         for m in models:
             for t in (1, 2):
                 if (m, t) not in extras:
@@ -197,9 +201,13 @@ def main():
                     if tgt is not None:
                         summary.append("%s, %d thread(s): predict + Grad-CAM at %s (%s) = %.2fx predict (target <= %.2f)"
                                        % (LABEL[m], t, g["request"], g["layer"], ratio, tgt))
-                    P("| %s | %d | %s `%s` | %.1f | %.1f / %.1f | **%.2f** | %.1f | %.1f | %s |" % (
+                    bf, floor = "-", "-"
+                    if g.get("same_ops_forward_ms") and g.get("forward_profile_sum_ms"):
+                        bf = "%.2f" % (g["backward_profile_sum_ms"] / g["same_ops_forward_ms"])
+                        floor = "%.2f" % (1.0 + g["same_ops_forward_ms"] / g["forward_profile_sum_ms"])
+                    P("| %s | %d | %s `%s` | %.1f | %.1f / %.1f | **%.2f** | %.1f | %s | %s | %.1f | %s |" % (
                         LABEL[m], t, g["request"], g["layer"], g["predict_median_ms"], g["median_ms"], g["min_ms"],
-                        ratio, g["gradcam_only_median_ms"], g["workspace_bytes"] / 1048576, tg))
+                        ratio, g["gradcam_only_median_ms"], bf, floor, g["workspace_bytes"] / 1048576, tg))
 
         P("\n## Cold start (fresh `effcam` CLI process: start, load, one image)\n")
         P("Timed from fork to exit by effcam-bench (page cache warm: the model file was just read). "
