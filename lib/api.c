@@ -399,22 +399,40 @@ void effcam_free(effcam_model *model) {
 }
 
 /* ---- predict ----------------------------------------------------------- */
+/* Input rows [lo, hi) of a band: the model's preprocessing (or a copy of a
+ * normalised input), one band per thread like the stem conv's output rows,
+ * so each thread writes the input rows it reads next. */
+typedef struct pre_job {
+    float *in;
+    const float *x;
+    const ec_layout *L;
+    int h, w, ntasks, normalized;
+} pre_job;
+
+static void pre_task(void *arg, int t, int thread) {
+    (void)thread;
+    const pre_job *j = arg;
+    int lo, hi;
+    ec_split(j->h, j->ntasks, t, 1, &lo, &hi);
+    const size_t p0 = (size_t)lo * (size_t)j->w, p1 = (size_t)hi * (size_t)j->w;
+    if (j->normalized) {
+        memcpy(j->in + 3 * p0, j->x + 3 * p0, (p1 - p0) * 3 * sizeof(float));
+        return;
+    }
+    const int bgr = j->L->channel_order == 1;
+    for (size_t p = p0; p < p1; p++)
+        for (int c = 0; c < 3; c++) {
+            int src = bgr ? 2 - c : c;
+            j->in[p * 3 + c] = j->x[p * 3 + src] * j->L->pre_mul[c] + j->L->pre_add[c];
+        }
+}
+
 effcam_status effcam_predict_f32(effcam_ctx *ctx, const float *x, int height, int width, unsigned flags) {
     if (!ctx || !x) return EFFCAM_E_ARG;
     if (height != ctx->h || width != ctx->w) return EFFCAM_E_DIMS;
-    const ec_layout *L = &ctx->m->L;
-    float *in = ec_buf_ptr(ctx, 0);
-    size_t n = (size_t)height * width;
-    if (flags & EFFCAM_INPUT_NORMALIZED) {
-        memcpy(in, x, n * 3 * sizeof(float));
-    } else {
-        int bgr = L->channel_order == 1;
-        for (size_t p = 0; p < n; p++)
-            for (int c = 0; c < 3; c++) {
-                int src = bgr ? 2 - c : c;
-                in[p * 3 + c] = x[p * 3 + src] * L->pre_mul[c] + L->pre_add[c];
-            }
-    }
+    pre_job j = {ec_buf_ptr(ctx, 0), x, &ctx->m->L, height, width, ec_row_tasks(height),
+                 (flags & EFFCAM_INPUT_NORMALIZED) != 0};
+    ec_parallel_for(j.ntasks, pre_task, &j);
     ctx->have_result = 0;
     return ec_forward(ctx);
 }
