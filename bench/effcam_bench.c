@@ -47,6 +47,8 @@ static void usage(FILE *f) {
         "                      its arguments is not expanded\n"
         "  --fma-peak          also measure the FMA peak at --threads threads\n"
         "  --in-place          load with EFFCAM_LOAD_IN_PLACE (mmap)\n"
+        "  --compact           load with EFFCAM_LOAD_COMPACT (Winograd weights\n"
+        "                      transformed per call, not at load)\n"
         "  --check PREFIX      compare the logits on PREFIX.probe.f32 (normalised\n"
         "                      NHWC) with PREFIX.probe_logits.f32 (PyTorch's)\n"
         "  --json              one JSON object on stdout instead of text\n"
@@ -252,6 +254,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--json") == 0) json = 1;
         else if (strcmp(a, "--fma-peak") == 0) fma = 1;
         else if (strcmp(a, "--in-place") == 0) flags |= EFFCAM_LOAD_IN_PLACE;
+        else if (strcmp(a, "--compact") == 0) flags |= EFFCAM_LOAD_COMPACT;
         else if (strcmp(a, "--cold-cmd") == 0) {
             if (i + 1 >= argc) bad = 1;
             else { cold_cmd = argv + i + 1; i = argc; }

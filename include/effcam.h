@@ -112,16 +112,25 @@ typedef struct effcam_spec {
                                       memory, or a read-only mmap for *_file);
                                       they must outlive the model            */
 #define EFFCAM_LOAD_NO_CHECKSUM 2u /* skip the body checksum (still validated) */
+#define EFFCAM_LOAD_COMPACT     4u /* no load-time Winograd weights: the 3x3
+                                      stride-1 convs transform their weights
+                                      on every call, in the scratch (less
+                                      memory: plan.prepacked_bytes is 0, the
+                                      scratch may grow; slower, ~6% for
+                                      EfficientNetV2-S with 2 threads)       */
 
 /* Exact bytes, computed before anything is allocated. The parts add up:
  *   total_bytes     = model_bytes + workspace_bytes
- *   model_bytes     = model_tables_bytes + weights_bytes
+ *   model_bytes     = model_tables_bytes + weights_bytes + prepacked_bytes
  *   workspace_bytes = workspace_tables_bytes + activation_bytes + scratch_bytes */
 typedef struct effcam_plan {
     size_t total_bytes;            /* one arena for effcam_load_*()          */
     size_t model_bytes;            /* the model handle                       */
     size_t model_tables_bytes;     /* decoded op/tensor/tap tables           */
     size_t weights_bytes;          /* the file copied in (0 when in place)   */
+    size_t prepacked_bytes;        /* Winograd-transformed 3x3 conv weights,
+                                      fp32, computed at load (0 with
+                                      EFFCAM_LOAD_COMPACT)                   */
     size_t workspace_bytes;        /* one request (effcam_ctx)               */
     size_t workspace_tables_bytes; /* ctx header, shapes, offsets            */
     size_t activation_bytes;       /* peak of live activations (placed)      */

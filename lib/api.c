@@ -69,16 +69,35 @@ static effcam_status resolve(const uint8_t *file, const ec_layout *L, const effc
 }
 
 /* Plans a workspace with the buffer table on the stack (<= 2050 entries). */
-static effcam_status plan_sizes(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *r,
+/* Bytes of the load-time Winograd weights: of the model's ops (as loaded),
+ * or of the file's when prepack. */
+static uint64_t prepacked_bytes(const uint8_t *file, const ec_layout *L, const ec_op *ops, int prepack) {
+    uint64_t b = 0;
+    for (uint32_t i = 0; i < L->n_ops; i++) {
+        ec_op tmp;
+        const ec_op *op = ops ? &ops[i] : &tmp;
+        if (!ops) ec_op_decode(file, L, i, &tmp);
+        if (ops ? op->wino_pre : prepack) b += EC_ALIGN_UP((uint64_t)ec_op_wino_u_floats(op) * sizeof(float));
+    }
+    return b;
+}
+
+static effcam_status plan_sizes(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *r0,
                                 unsigned flags, effcam_plan *p, ec_buf *bufs, effcam_error *err) {
     ec_plan_out po;
+    ec_plan_req r1 = *r0;
+    r1.prepack = !(flags & EFFCAM_LOAD_COMPACT);
+    const ec_plan_req *r = &r1;
     effcam_status st = ec_plan(file, L, ops, r, bufs, &po, err);
     if (st) return st;
     memset(p, 0, sizeof *p);
     p->file_bytes = (size_t)L->file_bytes;
     p->model_tables_bytes = (size_t)ec_model_tables_bytes(L);
     p->weights_bytes = (flags & EFFCAM_LOAD_IN_PLACE) ? 0 : (size_t)EC_ALIGN_UP(L->file_bytes);
-    p->model_bytes = p->model_tables_bytes + p->weights_bytes;
+    const uint64_t pp = prepacked_bytes(file, L, ops, r->prepack);
+    if (pp > (uint64_t)SIZE_MAX / 2) return ec_fail(err, EFFCAM_E_OVERFLOW, "the plan does not fit in size_t");
+    p->prepacked_bytes = (size_t)pp;
+    p->model_bytes = p->model_tables_bytes + p->weights_bytes + p->prepacked_bytes;
     p->workspace_tables_bytes = (size_t)ec_ctx_tables_bytes(L, r->mode);
     p->activation_bytes = (size_t)po.activation_bytes;
     p->scratch_bytes = (size_t)po.scratch_bytes;
@@ -279,10 +298,26 @@ static effcam_status get_arena(void *arena, size_t arena_bytes, size_t need, uin
     return EFFCAM_OK;
 }
 
+/* The Winograd convs' forward weights, transformed once into the arena
+ * after the weights (plan.prepacked_bytes; ops in order, each aligned). */
+static void prepack(effcam_model *m, uint8_t *region) {
+    for (uint32_t i = 0; i < m->L.n_ops; i++) {
+        ec_op *op = &m->ops[i];
+        const size_t nf = ec_op_wino_u_floats(op);
+        if (!nf) continue;
+        float *U = (float *)region;
+        ec_conv3x3_wino_pack_u(U, (const uint16_t *)m->tensors[op->t[0]].data, op->cin, op->cout);
+        op->wino_pre = 1;
+        op->wino_u = U;
+        region += EC_ALIGN_UP((uint64_t)nf * sizeof(float));
+    }
+}
+
 static void finish_load(uint8_t *a, const uint8_t *file, const ec_layout *L, const ec_plan_req *r, const effcam_plan *p,
                         const ec_buf *bufs, void *heap, effcam_model **model, effcam_ctx **ctx) {
     effcam_model *m = (effcam_model *)a;
     model_layout(m, file, L);
+    if (p->prepacked_bytes) prepack(m, a + p->model_tables_bytes + p->weights_bytes);
     m->heap = heap;
     m->ctx0 = ctx_layout(m, r, p, bufs, a + p->model_bytes);
     *model = m;

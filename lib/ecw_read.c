@@ -151,6 +151,8 @@ void ec_op_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_op *op
     uint32_t nm = rd32(r + ECWO_NAME);
     op->name = string_ok(file, L, nm) ? ec_string(file, L, nm) : "";
     op->readers = 0; /* counted by the loader over the whole graph */
+    op->wino_pre = 0;
+    op->wino_u = NULL;
 }
 
 void ec_tensor_decode(const uint8_t *file, const ec_layout *L, uint32_t i, ec_tensor *t) {

@@ -83,6 +83,18 @@ void ec_conv_dims_of(const ec_op *op, const ec_shape *in, const ec_shape *out, i
     d->kh = op->kh; d->kw = op->kw; d->sh = op->sh; d->sw = op->sw;
     d->pt = pt; d->pl = pl; d->act = op->act;
     d->wdt = op->wdt[0];
+    d->wino_pre = op->wino_pre;
+    d->wino_u = op->wino_u;
+}
+
+size_t ec_op_wino_u_floats(const ec_op *op) {
+    if (op->type != ECW_OP_CONV2D) return 0;
+    ec_conv_dims d = {0};
+    d.h = d.w = d.oh = d.ow = 1; /* any size: the test does not depend on it */
+    d.cin = op->cin; d.cout = op->cout;
+    d.kh = op->kh; d.kw = op->kw; d.sh = op->sh; d.sw = op->sw;
+    d.wdt = op->wdt[0];
+    return ec_conv2d_winograd_ok(&d) ? ec_conv3x3_wino_u_floats(op->cin, op->cout) : 0;
 }
 
 void ec_pw_dims_of(const ec_op *op, const ec_shape *in, ec_pw_dims *d) {

@@ -34,6 +34,9 @@ typedef struct ec_op {
     const char *name; /* "" if none */
     int readers;      /* op inputs that read this op's output (value i + 1);
                          counted at load (decoded model only) */
+    int wino_pre;     /* a Winograd 3x3 conv whose forward weights are
+                         transformed at load (ec_plan_req.prepack) */
+    const float *wino_u; /* ... where (decoded model only) */
 } ec_op;
 
 typedef struct ec_tensor {
@@ -92,6 +95,9 @@ effcam_status ec_op_geometry(const ec_op *op, const ec_shape *in, ec_shape *out,
                              int *pt, int *pl, effcam_error *err);
 /* Exact scratch floats the op's forward / backward kernel needs. */
 size_t ec_op_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out);
+/* Floats of the load-time Winograd weights of op (a 3x3 stride-1 conv that
+ * ec_conv2d_winograd_ok takes at any input size), else 0. */
+size_t ec_op_wino_u_floats(const ec_op *op);
 size_t ec_op_backward_scratch_floats(const ec_op *op, const ec_shape *in, const ec_shape *out);
 /* Does op's backward need its pre-activation saved? */
 int ec_op_saves_preact(const ec_op *op);
@@ -150,6 +156,8 @@ typedef struct ec_plan_req {
     int tap;             /* tap index or -1 */
     int method;          /* effcam_cam_method (GRADCAM) */
     unsigned cam_flags;  /* EFFCAM_CAM_SMOOTH_* (GRADCAM) */
+    int prepack;         /* ops decoded from the file: transform the Winograd
+                            convs' weights at load (not EFFCAM_LOAD_COMPACT) */
 } ec_plan_req;
 
 /* Does the method need the backward pass? */

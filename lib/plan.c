@@ -241,6 +241,7 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
     for (uint32_t i = 0; i < n; i++) {
         ec_op tmp;
         const ec_op *op = get_op(file, L, ops, i, &tmp);
+        if (!ops) tmp.wino_pre = req->prepack && ec_op_wino_u_floats(&tmp) > 0; /* as the loader will set it */
         const ec_buf *a = &bufs[op->in0];
         ec_shape in = {a->h, a->w, (int)a->c};
         if (op->type == ECW_OP_ADD) {

@@ -297,7 +297,8 @@ static void test_plan(void **state) {
     (void)state;
     NEED_READY();
     const char *variants[] = {"", "--in-place", "--size 96x80", "--size 40 --in-place",
-                              "--mode gradcam", "--mode gradcam --in-place --size 72x72"};
+                              "--mode gradcam", "--mode gradcam --in-place --size 72x72", "--compact",
+                              "--mode gradcam --compact --in-place"};
     /* a build without Grad-CAM refuses the mode (exit 1): skip those */
     int gradcam = run("'%s' plan '%s' --mode gradcam --bytes", g_bin, g_model) == 0;
     if (!gradcam) {
@@ -314,18 +315,20 @@ static void test_plan(void **state) {
         assert_true(bytes > 0);
 
         assert_int_equal(run("'%s' plan '%s' %s --json", g_bin, g_model, variants[i]), 0);
-        unsigned long long total, model, mt, wt, ws, wst, act, scr;
+        unsigned long long total, model, mt, wt, pp, ws, wst, act, scr;
         assert_int_equal(json_u64(g_out, "total_bytes", &total), 0);
         assert_int_equal(json_u64(g_out, "model_bytes", &model), 0);
         assert_int_equal(json_u64(g_out, "model_tables_bytes", &mt), 0);
         assert_int_equal(json_u64(g_out, "weights_bytes", &wt), 0);
+        assert_int_equal(json_u64(g_out, "prepacked_bytes", &pp), 0);
         assert_int_equal(json_u64(g_out, "workspace_bytes", &ws), 0);
         assert_int_equal(json_u64(g_out, "workspace_tables_bytes", &wst), 0);
         assert_int_equal(json_u64(g_out, "activation_bytes", &act), 0);
         assert_int_equal(json_u64(g_out, "scratch_bytes", &scr), 0);
         assert_true(bytes == total);
         assert_true(total == model + ws);
-        assert_true(model == mt + wt);
+        assert_true(model == mt + wt + pp);
+        if (strstr(variants[i], "--compact")) assert_true(pp == 0);
         assert_true(ws == wst + act + scr);
         if (strstr(variants[i], "--in-place")) assert_true(wt == 0);
         if (strstr(variants[i], "96x80")) {

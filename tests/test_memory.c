@@ -100,7 +100,7 @@ static size_t plan_equals_high_water_of(const uint8_t *file, size_t size, int h,
     effcam_error err;
     assert_int_equal(effcam_plan_memory(file, size, &spec, flags, &p, &err), EFFCAM_OK);
     assert_int_equal(p.total_bytes, p.model_bytes + p.workspace_bytes);
-    assert_int_equal(p.model_bytes, p.model_tables_bytes + p.weights_bytes);
+    assert_int_equal(p.model_bytes, p.model_tables_bytes + p.weights_bytes + p.prepacked_bytes);
     assert_int_equal(p.workspace_bytes, p.workspace_tables_bytes + p.activation_bytes + p.scratch_bytes);
     uint8_t *arena = aligned_alloc(64, p.total_bytes + CANARY);
     memset(arena, 0xA5, p.total_bytes + CANARY);
@@ -174,6 +174,65 @@ static void test_plan_f32_and_mixed_weights(void **state) {
     assert_int_equal(effcam_plan_memory(g_file, g_size, NULL, 0, &p16, NULL), EFFCAM_OK);
     assert_int_equal(effcam_plan_memory(g_f32, g_f32_size, NULL, 0, &p32, NULL), EFFCAM_OK);
     assert_true(p32.weights_bytes > p16.weights_bytes);
+}
+
+/* Load-time Winograd weights (the default) vs EFFCAM_LOAD_COMPACT, on the
+ * committed fixture (tests/fixtures/tiny_effnet.ecw: 3x3 stride-1 convs with
+ * 16+ channels): plan == high water both ways, in both modes; the
+ * prepacked bytes are the sum of the convs' U, in the model; and the two
+ * loads give bit-identical logits and maps (the same transform, once or
+ * per call). */
+static void test_prepacked_winograd(void **state) {
+    (void)state;
+    const char *sd = getenv("EFFCAM_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fixtures/tiny_effnet.ecw", sd ? sd : ".");
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("%s: not found (a committed fixture)", path);
+    fseek(f, 0, SEEK_END);
+    const size_t n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *file = aligned_alloc(64, (n + 63) / 64 * 64);
+    assert_int_equal(fread(file, 1, n, f), n);
+    fclose(f);
+    effcam_info info;
+    effcam_plan pd, pc;
+    assert_int_equal(effcam_plan_memory(file, n, NULL, 0, &pd, NULL), EFFCAM_OK);
+    assert_int_equal(effcam_plan_memory(file, n, NULL, EFFCAM_LOAD_COMPACT, &pc, NULL), EFFCAM_OK);
+    assert_true(pd.prepacked_bytes > 0);
+    assert_int_equal(pc.prepacked_bytes, 0);
+    assert_int_equal(pd.model_bytes, pc.model_bytes + pd.prepacked_bytes);
+    assert_true(pd.scratch_bytes <= pc.scratch_bytes); /* U left the scratch */
+    const int sizes[][2] = {{64, 64}, {37, 53}, {33, 33}};
+    const unsigned flags[] = {0, EFFCAM_LOAD_IN_PLACE, EFFCAM_LOAD_COMPACT, EFFCAM_LOAD_COMPACT | EFFCAM_LOAD_IN_PLACE};
+    for (size_t s = 0; s < 3; s++)
+        for (size_t k = 0; k < 4; k++) {
+            plan_equals_high_water_of(file, n, sizes[s][0], sizes[s][1], NULL, flags[k], EFFCAM_MODE_PREDICT);
+            plan_equals_high_water_of(file, n, sizes[s][0], sizes[s][1], NULL, flags[k], EFFCAM_MODE_GRADCAM);
+        }
+    /* the same results */
+    effcam_spec spec = {.height = 37, .width = 53, .mode = EFFCAM_MODE_GRADCAM};
+    effcam_model *m[2];
+    effcam_ctx *c[2];
+    const float *map[2];
+    int mh[2], mw[2];
+    float *x = input(37, 53, 99);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(effcam_load_memory(file, n, &spec, k ? EFFCAM_LOAD_COMPACT : 0, NULL, 0, &m[k], &c[k], NULL),
+                         EFFCAM_OK);
+        assert_int_equal(effcam_predict_f32(c[k], x, 37, 53, 0), EFFCAM_OK);
+        assert_int_equal(effcam_gradcam(c[k], NULL, &map[k], &mh[k], &mw[k]), EFFCAM_OK);
+    }
+    assert_int_equal(effcam_get_info(m[0], &info), EFFCAM_OK);
+    assert_memory_equal(effcam_logits(c[0]), effcam_logits(c[1]), sizeof(float) * (size_t)info.num_classes);
+    assert_int_equal(mh[0], mh[1]);
+    assert_int_equal(mw[0], mw[1]);
+    assert_memory_equal(map[0], map[1], sizeof(float) * (size_t)mh[0] * (size_t)mw[0]);
+    fprintf(stderr, "tiny_effnet: Winograd weights %zu bytes at load; scratch %zu (compact %zu)\n", pd.prepacked_bytes,
+            pd.scratch_bytes, pc.scratch_bytes);
+    for (int k = 0; k < 2; k++) effcam_free(m[k]);
+    free(x);
+    free(file);
 }
 
 static void test_allocation_counts(void **state) {
@@ -311,6 +370,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_equals_high_water),
         cmocka_unit_test(test_plan_f32_and_mixed_weights),
+        cmocka_unit_test(test_prepacked_winograd),
         cmocka_unit_test(test_allocation_counts),
         cmocka_unit_test(test_short_buffer),
         cmocka_unit_test(test_file_and_in_place),

@@ -126,6 +126,31 @@ static void check_case(const wcase *c, uint64_t seed) {
                         memcmp(out, out2, n_out * sizeof(float)) ? "differs" : "same");
             fail();
         }
+        /* U computed once (at load) instead: scratch smaller by exactly U,
+         * bit-identical output; U and the scratch's end checked untouched */
+        {
+            ec_conv_dims dp = d;
+            const size_t nu = ec_conv3x3_wino_u_floats(c->cin, c->cout);
+            float *U = aligned_alloc(64, (nu * sizeof(float) + 63) / 64 * 64);
+            assert_non_null(U);
+            ec_conv3x3_wino_pack_u(U, w, c->cin, c->cout);
+            float *U2 = alloc_f(nu);
+            memcpy(U2, U, nu * sizeof(float));
+            dp.wino_pre = 1;
+            dp.wino_u = U;
+            const size_t np = ec_conv2d_scratch_floats(&dp);
+            assert_int_equal(np + nu, ns);
+            float *sp = alloc_f(np + 16), *outp = alloc_f(n_out);
+            fill_nan(sp, np + 16); fill_nan(outp, n_out);
+            ec_conv2d_forward(outp, in, w, b, &dp, sp, NULL);
+            for (size_t i = np; i < np + 16; i++) assert_true(isnan(sp[i]));
+            assert_memory_equal(U, U2, nu * sizeof(float));
+            if (memcmp(out, outp, n_out * sizeof(float)) != 0) {
+                print_error("winograd forward with U from load (%s, %d thr): differs\n", desc, threads);
+                fail();
+            }
+            free(U); free(U2); free(sp); free(outp);
+        }
         /* same result at any thread count (tasks do not depend on it) */
         if (!out1) {
             out1 = out;

@@ -90,9 +90,12 @@ static void wino_geom_of(int IC, int OC, int OH, int OW, wino_geom *g) {
     g->slot = 36u * (size_t)g->tpt * (size_t)(IC + WINO_CB) + g->tmp;
 }
 
-static size_t wino_scratch(const wino_geom *g) {
-    return 36u * (size_t)g->IC * (size_t)g->OCp + (size_t)g->IC + (size_t)g->nslots * g->slot;
+/* U (unless precomputed at load: pre), the zero row, the slots */
+static size_t wino_scratch(const wino_geom *g, int pre) {
+    return (pre ? 0 : 36u * (size_t)g->IC * (size_t)g->OCp) + (size_t)g->IC + (size_t)g->nslots * g->slot;
 }
+
+size_t ec_conv3x3_wino_u_floats(int cin, int cout) { return 36u * (size_t)cin * (size_t)((cout + 15) / 16 * 16); }
 
 int ec_conv2d_winograd_ok(const ec_conv_dims *d) {
     /* fp16 weights (transformed from fp16 per call); fp32 ones take im2col */
@@ -103,13 +106,13 @@ int ec_conv2d_winograd_ok(const ec_conv_dims *d) {
 size_t ec_conv3x3_wino_scratch_floats(const ec_conv_dims *d) {
     wino_geom g;
     wino_geom_of(d->cin, d->cout, d->oh, d->ow, &g);
-    return wino_scratch(&g);
+    return wino_scratch(&g, d->wino_pre);
 }
 
 size_t ec_conv3x3_wino_backward_scratch_floats(const ec_conv_dims *d) {
     wino_geom g;
     wino_geom_of(d->cout, d->cin, d->h, d->w, &g);
-    return wino_scratch(&g);
+    return wino_scratch(&g, 0);
 }
 
 /* ---- transforms (generic over channels; compiled per ISA) -------------- */
@@ -366,6 +369,7 @@ typedef struct wino_job {
     w_fn fw;
     gemm_fn fgemm;
     int own; /* ec_gemm_ok(): gemm.c's kernel instead of fgemm */
+    int pre; /* U precomputed at load (forward): no weight transform */
 } wino_job;
 
 /* U[xi][o / 16][i][o % 16] (o: output channel of the Winograd conv, i: input).
@@ -515,7 +519,7 @@ static void wino_run(wino_job *j, int fwd_cout, int fwd_cin, int isa) {
     memset(j->zero, 0, (size_t)j->g.IC * sizeof(float));
     if (j->flip && j->g.OCp != j->g.OC) /* the padding columns of the last pack (forward: written) */
         memset(j->U, 0, 36u * (size_t)j->g.IC * (size_t)j->g.OCp * sizeof(float));
-    ec_parallel_for(j->g.nslots, wino_weights_task, j);
+    if (!j->pre) ec_parallel_for(j->g.nslots, wino_weights_task, j);
     const int groups = (j->g.tiles + j->g.tpt - 1) / j->g.tpt;
     j->nbands = ec_row_tasks(groups < j->g.nslots ? groups : j->g.nslots);
     ec_parallel_for(j->nbands, wino_band_task, j);
@@ -545,12 +549,37 @@ void ec_conv3x3_wino_forward_isa(float *out, const float *in, const uint16_t *w,
     j.pt = d->pt;
     j.pl = d->pl;
     j.act = d->act;
-    j.U = scratch;
-    j.zero = scratch + 36u * (size_t)j.g.IC * (size_t)j.g.OCp;
+    j.pre = d->wino_pre && d->wino_u;
+    j.U = j.pre ? (float *)d->wino_u : scratch; /* read only when pre */
+    j.zero = j.pre ? scratch : scratch + 36u * (size_t)j.g.IC * (size_t)j.g.OCp;
     j.slots = j.zero + j.g.IC;
     j.w = w;
     j.flip = 0;
     wino_run(&j, d->cout, d->cin, isa);
+}
+
+/* The forward's U, once (at load): the same transform as
+ * wino_weights_task's forward branch, one input channel of a pack of 16
+ * output channels at a time, the kernels read from fp16 (exact). */
+void ec_conv3x3_wino_pack_u(float *U, const uint16_t *w, int cin, int cout) {
+    w_fn fw = w_tile_base;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (ec_isa_max() >= EC_ISA_AVX512) fw = w_tile_avx512;
+    else if (ec_isa_max() >= EC_ISA_AVX2) fw = w_tile_avx2;
+#endif
+    const int OCp = (cout + 15) / 16 * 16;
+    const size_t xs = (size_t)cin * (size_t)OCp, kc = 9u * (size_t)cin;
+    _Alignas(64) float g[9 * 16], tmp[18 * 16];
+    for (int p = 0; p < OCp / 16; p++) {
+        const int nco = cout - p * 16 < 16 ? cout - p * 16 : 16;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int k = 0; k < 9; k++)
+                for (int l = 0; l < 16; l++)
+                    g[k * 16 + l] = l < nco ? ec_f16_to_f32(w[(size_t)(p * 16 + l) * kc + (size_t)k * (size_t)cin + (size_t)ci])
+                                            : 0.0f;
+            fw(U + (size_t)p * (size_t)cin * 16 + (size_t)ci * 16, xs, g, 0, tmp, 16);
+        }
+    }
 }
 
 void ec_conv3x3_wino_backward_isa(float *din, const float *dpre, const uint16_t *w, const ec_conv_dims *d,

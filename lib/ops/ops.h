@@ -76,6 +76,8 @@ typedef struct ec_conv_dims {
     int pt, pl;       /* top / left padding; bottom / right follow from oh, ow */
     int act;          /* fused activation              */
     int wdt;          /* weight dtype, EC_WDT_*        */
+    int wino_pre;     /* Winograd forward: U computed at load (not in scratch) */
+    const float *wino_u; /* ... that U (ec_conv3x3_wino_pack_u), run time */
 } ec_conv_dims;
 int ec_conv2d_tile_rows(const ec_conv_dims *d);
 size_t ec_conv2d_scratch_floats(const ec_conv_dims *d);
@@ -113,10 +115,17 @@ void ec_conv2d_direct_forward(float *out, const float *in, const uint16_t *w,
  * when ec_conv2d_winograd_ok(): 3x3, stride 1, cin and cout >= EC_WINO_MIN_C
  * (below that the transforms cost more than the multiplies they save). Any
  * padding. Scratch: transformed weights 36*cin*cout + per-task tiles, exact
- * and independent of the thread count. */
+ * and independent of the thread count; the forward's transformed weights U
+ * may instead be computed once at load (d->wino_pre, d->wino_u: the loader
+ * does it for the model, ec_conv3x3_wino_pack_u) and are then not in the
+ * scratch. */
 #define EC_WINO_MIN_C 16
 int ec_conv2d_winograd_ok(const ec_conv_dims *d);
 size_t ec_conv3x3_wino_scratch_floats(const ec_conv_dims *d);
+/* U for the forward of a conv with fp16 weights w [cout][3][3][cin]:
+ * ec_conv3x3_wino_u_floats(cin, cout) floats, 64-byte aligned. */
+size_t ec_conv3x3_wino_u_floats(int cin, int cout);
+void ec_conv3x3_wino_pack_u(float *U, const uint16_t *w, int cin, int cout);
 void ec_conv3x3_wino_forward(float *out, const float *in, const uint16_t *w,
                              const float *b, const ec_conv_dims *d, float *scratch,
                              float *preact);

@@ -42,6 +42,8 @@ static void gradcam_usage(FILE *f) {
         "                    default here: the fastest start and the pages are\n"
         "                    shared between processes)\n"
         "  --copy            copy the model into the arena instead\n"
+        "  --compact         no load-time Winograd weights: less memory,\n"
+        "                    slower 3x3 convs (EFFCAM_LOAD_COMPACT)\n"
         "  --threads N       threads for the library\n"
         "  --json            one JSON object with the prediction, the map and\n"
         "                    the planned bytes\n"
@@ -137,6 +139,8 @@ int cmd_gradcam(int argc, char **argv) {
                 if (r < 0 || cli_parse_long(v, 1, 256, &threads)) return cli_usage_error("gradcam", "bad --threads");
             } else if (!strcmp(a, "--in-place")) {
                 flags |= EFFCAM_LOAD_IN_PLACE;
+            } else if (!strcmp(a, "--compact")) {
+                flags |= EFFCAM_LOAD_COMPACT;
             } else if (!strcmp(a, "--smooth") || !strcmp(a, "--smooth=flip")) {
                 spec.cam_flags |= EFFCAM_CAM_SMOOTH_FLIP;
             } else if (!strcmp(a, "--smooth=scale")) {

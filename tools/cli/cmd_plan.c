@@ -20,6 +20,8 @@ static void plan_usage(FILE *f) {
         "                    eigencam, scorecam (gradcam mode; default gradcam)\n"
         "  --in-place        the file bytes are used in place (mmap / flash),\n"
         "                    not copied into the arena\n"
+        "  --compact         no load-time Winograd weights (EFFCAM_LOAD_COMPACT):\n"
+        "                    less model memory, slower 3x3 convs\n"
         "  --photo HxW       also plan the image path (effcam_image_plan_bytes)\n"
         "                    for photos up to H x W pixels, either orientation:\n"
         "                    streaming decode + resize to the model input, and\n"
@@ -71,6 +73,8 @@ int cmd_plan(int argc, char **argv) {
             progressive = 1;
         } else if (strcmp(a, "--in-place") == 0) {
             flags |= EFFCAM_LOAD_IN_PLACE;
+        } else if (strcmp(a, "--compact") == 0) {
+            flags |= EFFCAM_LOAD_COMPACT;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--bytes") == 0) {
@@ -136,6 +140,7 @@ int cmd_plan(int argc, char **argv) {
             {"model_bytes", plan.model_bytes},
             {"model_tables_bytes", plan.model_tables_bytes},
             {"weights_bytes", plan.weights_bytes},
+            {"prepacked_bytes", plan.prepacked_bytes},
             {"workspace_bytes", plan.workspace_bytes},
             {"workspace_tables_bytes", plan.workspace_tables_bytes},
             {"activation_bytes", plan.activation_bytes},
@@ -167,6 +172,7 @@ int cmd_plan(int argc, char **argv) {
     row("model", plan.model_bytes);
     row("  tables", plan.model_tables_bytes);
     row("  weights (file copy)", plan.weights_bytes);
+    row("  Winograd weights", plan.prepacked_bytes);
     row("workspace", plan.workspace_bytes);
     row("  tables", plan.workspace_tables_bytes);
     row("  activations", plan.activation_bytes);
@@ -187,7 +193,7 @@ int cmd_plan(int argc, char **argv) {
         if (flags & EFFCAM_LOAD_IN_PLACE) row("  + mapped file pages", plan.file_bytes);
     }
     if (plan.model_bytes + plan.workspace_bytes != plan.total_bytes ||
-        plan.model_tables_bytes + plan.weights_bytes != plan.model_bytes ||
+        plan.model_tables_bytes + plan.weights_bytes + plan.prepacked_bytes != plan.model_bytes ||
         plan.workspace_tables_bytes + plan.activation_bytes + plan.scratch_bytes !=
             plan.workspace_bytes)
         fprintf(stderr, "effcam: warning: the plan's parts do not add up\n");

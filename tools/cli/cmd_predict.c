@@ -24,6 +24,8 @@ static void predict_usage(FILE *f) {
         "                    (or {\"file\", \"error\", \"detail\"} for a failed image)\n"
         "  --size HxW        input size (or N for NxN); default: the model's own\n"
         "  --in-place        use the model file in place (read-only mmap)\n"
+        "  --compact         no load-time Winograd weights: less memory,\n"
+        "                    slower 3x3 convs (EFFCAM_LOAD_COMPACT)\n"
         "                    instead of copying it into the arena\n"
         "  --threads N       threads for the library (default: its own choice)\n"
         "  --max-pixels N    refuse images with more pixels (default %u)\n"
@@ -93,6 +95,8 @@ int cmd_predict(int argc, char **argv) {
                 json = 1;
             } else if (strcmp(a, "--in-place") == 0) {
                 flags |= EFFCAM_LOAD_IN_PLACE;
+            } else if (strcmp(a, "--compact") == 0) {
+                flags |= EFFCAM_LOAD_COMPACT;
             } else {
                 rc = cli_usage_error("predict", "unknown option '%s'", a);
                 goto out;
