@@ -1,7 +1,7 @@
 /* Firmware-style effcam: no heap at all.
  *  - the .ecw model is linked into the binary (model_blob.c, .incbin);
  *  - the arena is a static buffer of exactly EMBED_ARENA_BYTES, computed at
- *    build time by `effcam plan MODEL --size HxW --in-place --bytes`;
+ *    build time by `effcam plan MODEL --size HxW --in-place --compact --bytes`;
  *  - the model is loaded with EFFCAM_LOAD_IN_PLACE: the weights stay in
  *    read-only memory, the arena holds only tables and activations;
  *  - predict runs on a built-in test pattern and prints the top-1.
@@ -74,8 +74,9 @@ int main(void) {
     size_t allocs0 = alloc_count_allocs(), frees0 = alloc_count_frees();
     alloc_count_arm(1);
 #endif
+    /* in place, and compact: no load-time Winograd weights in the arena */
     effcam_status st = effcam_load_memory(embed_model_start, model_bytes, &spec,
-                                          EFFCAM_LOAD_IN_PLACE, arena,
+                                          EFFCAM_LOAD_IN_PLACE | EFFCAM_LOAD_COMPACT, arena,
                                           sizeof arena, &model, &ctx, &err);
     if (st == EFFCAM_OK)
         st = effcam_predict_rgb8(ctx, pattern, PATTERN_H, PATTERN_W, 0);

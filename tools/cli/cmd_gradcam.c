@@ -42,8 +42,10 @@ static void gradcam_usage(FILE *f) {
         "                    default here: the fastest start and the pages are\n"
         "                    shared between processes)\n"
         "  --copy            copy the model into the arena instead\n"
-        "  --compact         no load-time Winograd weights: less memory,\n"
-        "                    slower 3x3 convs (EFFCAM_LOAD_COMPACT)\n"
+        "  --compact         no load-time Winograd weights (EFFCAM_LOAD_COMPACT;\n"
+        "                    the default here: a one-shot run transforms them\n"
+        "                    per call faster than once at load)\n"
+        "  --prepack         transform them once at load (the library's default)\n"
         "  --threads N       threads for the library\n"
         "  --json            one JSON object with the prediction, the map and\n"
         "                    the planned bytes\n"
@@ -90,7 +92,7 @@ int cmd_gradcam(int argc, char **argv) {
     effcam_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.mode = EFFCAM_MODE_GRADCAM;
-    unsigned flags = EFFCAM_LOAD_IN_PLACE;
+    unsigned flags = EFFCAM_LOAD_IN_PLACE | EFFCAM_LOAD_COMPACT; /* one-shot: per-call Winograd transform */
     int json = 0, post = EFFCAM_POST_GRADCAM_LIB;
     long cls = -1, threads = 0;
     double alpha = 0.4;
@@ -141,6 +143,8 @@ int cmd_gradcam(int argc, char **argv) {
                 flags |= EFFCAM_LOAD_IN_PLACE;
             } else if (!strcmp(a, "--compact")) {
                 flags |= EFFCAM_LOAD_COMPACT;
+            } else if (!strcmp(a, "--prepack")) {
+                flags &= ~EFFCAM_LOAD_COMPACT;
             } else if (!strcmp(a, "--smooth") || !strcmp(a, "--smooth=flip")) {
                 spec.cam_flags |= EFFCAM_CAM_SMOOTH_FLIP;
             } else if (!strcmp(a, "--smooth=scale")) {

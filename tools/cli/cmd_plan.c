@@ -20,8 +20,11 @@ static void plan_usage(FILE *f) {
         "                    eigencam, scorecam (gradcam mode; default gradcam)\n"
         "  --in-place        the file bytes are used in place (mmap / flash),\n"
         "                    not copied into the arena\n"
-        "  --compact         no load-time Winograd weights (EFFCAM_LOAD_COMPACT):\n"
-        "                    less model memory, slower 3x3 convs\n"
+        "  --compact         no load-time Winograd weights (EFFCAM_LOAD_COMPACT;\n"
+        "                    the default here, as predict and gradcam load)\n"
+        "  --prepack         the library's default: the 3x3 convs' Winograd\n"
+        "                    weights transformed once at load (more model\n"
+        "                    memory, faster predictions after the first)\n"
         "  --photo HxW       also plan the image path (effcam_image_plan_bytes)\n"
         "                    for photos up to H x W pixels, either orientation:\n"
         "                    streaming decode + resize to the model input, and\n"
@@ -46,7 +49,7 @@ static void row(const char *name, size_t v) {
 int cmd_plan(int argc, char **argv) {
     effcam_spec spec;
     memset(&spec, 0, sizeof spec);
-    unsigned flags = 0;
+    unsigned flags = EFFCAM_LOAD_COMPACT; /* as the CLI's one-shot commands load */
     int json = 0, bytes_only = 0, photo_h = 0, photo_w = 0, progressive = 0;
     const char *model_path = NULL, *v;
 
@@ -75,6 +78,8 @@ int cmd_plan(int argc, char **argv) {
             flags |= EFFCAM_LOAD_IN_PLACE;
         } else if (strcmp(a, "--compact") == 0) {
             flags |= EFFCAM_LOAD_COMPACT;
+        } else if (strcmp(a, "--prepack") == 0) {
+            flags &= ~EFFCAM_LOAD_COMPACT;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--bytes") == 0) {
