@@ -56,13 +56,9 @@ int bench_profile(effcam_ctx *ctx, const effcam_model *model, int runs, int warm
                   bench_op_prof *ops, double *sum_ms) {
     const uint32_t n = model->L.n_ops;
     if (ctx->mode != EFFCAM_MODE_PREDICT || runs < 1) return -1;
-    double *t = malloc(sizeof(double) * (size_t)n * (size_t)runs);
-    double *col = malloc(sizeof(double) * (size_t)runs);
-    if (!t || !col) {
-        free(t);
-        free(col);
-        return -1;
-    }
+    double *t = malloc(sizeof(double) * ((size_t)n + 1) * (size_t)runs); /* [op][run], then one column */
+    if (!t) return -1;
+    double *col = t + (size_t)n * (size_t)runs;
     ec_shape s0;
     ec_value_shape(ctx, 0, &s0);
     size_t n_in = (size_t)s0.h * s0.w * s0.c;
@@ -89,7 +85,6 @@ int bench_profile(effcam_ctx *ctx, const effcam_model *model, int runs, int warm
     }
     *sum_ms = sum;
     free(t);
-    free(col);
     return 0;
 }
 
@@ -97,13 +92,9 @@ int bench_profile_backward(effcam_ctx *ctx, const effcam_model *model, int runs,
                            double *sum_ms) {
     const uint32_t n = model->L.n_ops;
     if (ctx->mode != EFFCAM_MODE_GRADCAM || ctx->tap < 0 || runs < 1) return -1;
-    double *t = malloc(sizeof(double) * (size_t)n * (size_t)runs);
-    double *col = malloc(sizeof(double) * (size_t)runs);
-    if (!t || !col) {
-        free(t);
-        free(col);
-        return -1;
-    }
+    double *t = malloc(sizeof(double) * ((size_t)n + 1) * (size_t)runs); /* [op][run], then one column */
+    if (!t) return -1;
+    double *col = t + (size_t)n * (size_t)runs;
     for (int r = -1; r < runs; r++) { /* one untimed sweep first */
         ec_backward_seed(ctx, 0, EFFCAM_TARGET_LOGIT);
         for (uint32_t j = n; j-- > 0;) {
@@ -126,6 +117,5 @@ int bench_profile_backward(effcam_ctx *ctx, const effcam_model *model, int runs,
     *n_ops = k;
     *sum_ms = sum;
     free(t);
-    free(col);
     return 0;
 }

@@ -69,19 +69,6 @@ static effcam_status resolve(const uint8_t *file, const ec_layout *L, const effc
 }
 
 /* Plans a workspace with the buffer table on the stack (<= 2050 entries). */
-/* Bytes of the load-time Winograd weights: of the model's ops (as loaded),
- * or of the file's when prepack. */
-static uint64_t prepacked_bytes(const uint8_t *file, const ec_layout *L, const ec_op *ops, int prepack) {
-    uint64_t b = 0;
-    for (uint32_t i = 0; i < L->n_ops; i++) {
-        ec_op tmp;
-        const ec_op *op = ops ? &ops[i] : &tmp;
-        if (!ops) ec_op_decode(file, L, i, &tmp);
-        if (ops ? op->wino_pre : prepack) b += EC_ALIGN_UP((uint64_t)ec_op_wino_u_floats(op) * sizeof(float));
-    }
-    return b;
-}
-
 static effcam_status plan_sizes(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *r0,
                                 unsigned flags, effcam_plan *p, ec_buf *bufs, effcam_error *err) {
     ec_plan_out po;
@@ -94,9 +81,8 @@ static effcam_status plan_sizes(const uint8_t *file, const ec_layout *L, const e
     p->file_bytes = (size_t)L->file_bytes;
     p->model_tables_bytes = (size_t)ec_model_tables_bytes(L);
     p->weights_bytes = (flags & EFFCAM_LOAD_IN_PLACE) ? 0 : (size_t)EC_ALIGN_UP(L->file_bytes);
-    const uint64_t pp = prepacked_bytes(file, L, ops, r->prepack);
-    if (pp > (uint64_t)SIZE_MAX / 2) return ec_fail(err, EFFCAM_E_OVERFLOW, "the plan does not fit in size_t");
-    p->prepacked_bytes = (size_t)pp;
+    if (po.prepacked_bytes > (uint64_t)SIZE_MAX / 2) return ec_fail(err, EFFCAM_E_OVERFLOW, "the plan does not fit in size_t");
+    p->prepacked_bytes = (size_t)po.prepacked_bytes;
     p->model_bytes = p->model_tables_bytes + p->weights_bytes + p->prepacked_bytes;
     p->workspace_tables_bytes = (size_t)ec_ctx_tables_bytes(L, r->mode);
     p->activation_bytes = (size_t)po.activation_bytes;

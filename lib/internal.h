@@ -168,6 +168,7 @@ static inline int ec_method_needs_grad(int method) {
 typedef struct ec_plan_out {
     uint64_t activation_bytes;
     uint64_t scratch_bytes;
+    uint64_t prepacked_bytes; /* the load-time Winograd weights of the ops with wino_pre */
     uint32_t n_bufs;
 } ec_plan_out;
 

@@ -230,7 +230,7 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
         return ec_fail(err, EFFCAM_E_DIMS, "input %dx%d outside 1..%d", req->h, req->w, ECW_MAX_INPUT);
     const uint32_t n = L->n_ops, nb = ec_plan_nbufs(L, req->mode);
     memset(bufs, 0, sizeof(ec_buf) * nb);
-    uint64_t scratch_floats = 0;
+    uint64_t scratch_floats = 0, prepacked = 0;
     effcam_status st;
 
     /* Pass 1: shapes -> bytes, first step; consumers -> last step. */
@@ -263,6 +263,7 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
         if (op->in1 >= 0) bufs[op->in1].last = (int32_t)(i + 1);
         uint64_t sf = ec_op_scratch_floats(op, &in, &o);
         if (sf > scratch_floats) scratch_floats = sf;
+        if (op->wino_pre) prepacked += EC_ALIGN_UP((uint64_t)ec_op_wino_u_floats(op) * sizeof(float));
     }
     /* The tap kept readable after predict. */
     ec_buf *tb = &bufs[n + 1 + EC_BUF_TAP];
@@ -285,6 +286,7 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
     if (scratch_floats > (uint64_t)SIZE_MAX / 8) return ec_fail(err, EFFCAM_E_OVERFLOW, "scratch size overflows");
     out->activation_bytes = place_all(bufs, nb);
     out->scratch_bytes = EC_ALIGN_UP(scratch_floats * 4u);
+    out->prepacked_bytes = prepacked;
     out->n_bufs = nb;
     return EFFCAM_OK;
 }

@@ -257,8 +257,7 @@ static void actb_task(void *arg, int t, int thread) {
 void ec_act_backward_rows(float *dx, const float *dy, const float *pre, int rows, size_t row_len, int act) {
     if (rows <= 0 || row_len == 0 || (act == ECW_ACT_NONE && dx == dy)) return;
     actb_job j = {dx, dy, pre, rows, ec_row_tasks(rows), act, row_len};
-    if (j.ntasks == 1) actb_task(&j, 0, 0);
-    else ec_parallel_for(j.ntasks, actb_task, &j);
+    ec_parallel_for(j.ntasks, actb_task, &j);
 }
 
 void ec_bias_act(float *y, const float *b, int M, int N, int act, float *pre) {

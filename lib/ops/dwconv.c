@@ -240,9 +240,9 @@ size_t ec_dwconv_backward_scratch_floats(const ec_conv_dims *d) {
  *   din[iy, ix, :] = sum over taps with oy = (iy + pt - ky) / sh and
  *                    ox = (ix + pl - kx) / sw whole and inside the output:
  *                    dpre[oy, ox, :] * w[ky, kx, :]
- * (ky steps by sh from (iy + pt) % sh), DW_CB channels in registers; rows
- * split in one band per thread like the forward, the input's activation
- * backward applied to each finished row. The per-pixel sums are
+ * (ky steps by sh from (iy + pt) % sh); rows split in one band per thread
+ * like the forward, the input's activation backward applied to each
+ * finished row. The per-pixel sums are
  * dw_simd.inc's dwb_pixel_* (one channel vector at a time). */
 typedef struct dwb_job {
     float *din;

@@ -252,7 +252,7 @@ static void pwb_dense_f16_task(void *arg, int t, int thread) {
 
 void ec_pwconv_backward(float *din, const float *dpre, const void *w,
                         const ec_pw_dims *d, float *scratch) {
-    if (pwb_uses_gemm_f16(d) && d->cin > 0) /* the fp16 rows [cout][cin] are the [k][n] operand as stored */
+    if (pwb_uses_gemm_f16(d)) /* the fp16 rows [cout][cin] are the [k][n] operand as stored */
         ec_gemm_f16_kn_isa(din, dpre, (const uint16_t *)w, d->m, d->cout, d->cin, -1);
     else
         ec_pwconv_backward_sgemm(din, dpre, w, d, scratch);

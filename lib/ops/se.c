@@ -197,25 +197,20 @@ __attribute__((target("avx512f"))) static void scale_task_avx512(void *arg, int 
 }
 #endif
 
+/* The task compiled for the best ISA the CPU has. */
+#if defined(__x86_64__) && defined(__GNUC__)
 static ec_task_fn pick(ec_task_fn generic, ec_task_fn avx2, ec_task_fn avx512) {
     const int isa = ec_isa_max();
-    (void)avx2;
-    (void)avx512;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (isa == EC_ISA_AVX512) return avx512;
-    if (isa == EC_ISA_AVX2) return avx2;
-#endif
-    (void)isa;
-    return generic;
+    return isa == EC_ISA_AVX512 ? avx512 : isa == EC_ISA_AVX2 ? avx2 : generic;
 }
+#define SE_TASK(name) pick(name##_generic, name##_avx2, name##_avx512)
+#else
+#define SE_TASK(name) name##_generic
+#endif
 
 static void sum_rows_par(float *tot, float *part, const float *a, const float *b, int hw, int c) {
     se_job j = {tot, part, NULL, a, b, NULL, NULL, hw, c, ec_row_tasks(SE_BANDS), NULL, 0};
-#if defined(__x86_64__) && defined(__GNUC__)
-    ec_parallel_for(j.ntasks, pick(sum_task_generic, sum_task_avx2, sum_task_avx512), &j);
-#else
-    ec_parallel_for(j.ntasks, pick(sum_task_generic, NULL, NULL), &j);
-#endif
+    ec_parallel_for(j.ntasks, SE_TASK(sum_task), &j);
     for (int ch = 0; ch < c; ch++) { /* bands in order */
         float t = part[ch];
         for (int q = 1; q < SE_BANDS; q++) t += part[(size_t)q * c + ch];
@@ -227,11 +222,7 @@ static void scale_par(float *out, const float *a, const float *g, const float *d
                       const float *pre, int act) {
     se_job j = {NULL, NULL, out, a, NULL, g, ds, hw, c, ec_row_tasks(hw), act != ECW_ACT_NONE ? pre : NULL, act};
     if (hw < 1) return;
-#if defined(__x86_64__) && defined(__GNUC__)
-    ec_parallel_for(j.ntasks, pick(scale_task_generic, scale_task_avx2, scale_task_avx512), &j);
-#else
-    ec_parallel_for(j.ntasks, pick(scale_task_generic, NULL, NULL), &j);
-#endif
+    ec_parallel_for(j.ntasks, SE_TASK(scale_task), &j);
 }
 
 const float *ec_se_gate_in_scratch(const float *scratch, const ec_se_dims *d) {
