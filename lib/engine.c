@@ -73,6 +73,14 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
     case ECW_OP_DENSE: {
         ec_pw_dims d;
         ec_pw_dims_of(op, &in, &d);
+        const float *res = NULL;
+        if (ctx->bufs[i + 1].bytes == 0) {
+            /* the residual add after it is folded in (plan.c,
+             * fold_residual_adds): write the add's output */
+            const ec_op *add = &m->ops[i + 1];
+            res = ec_buf_ptr(ctx, (uint32_t)(add->in0 == (int)i + 1 ? add->in1 : add->in0));
+            y = ec_buf_ptr(ctx, i + 2);
+        }
         if (ctx->bufs[op->in0].bytes == 0) {
             /* the SE op before left only its gate (plan.c, fold_se_gates):
              * read the SE's input and fold the gate into the weights */
@@ -82,8 +90,12 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
             ec_se_dims sd;
             ec_se_dims_of(se, &sin, &sd);
             const float *gate = ec_se_gate_in_scratch(ec_scratch_ptr(ctx, ec_se_scratch_floats(&sd)), &sd);
-            ec_gemm_f16_forward_scaled_isa(y, ec_buf_ptr(ctx, (uint32_t)se->in0), tdata(m, op->t[0]),
-                                           tdata(m, op->t[1]), &d, preact, gate, -1);
+            ec_gemm_f16_forward_res_isa(y, ec_buf_ptr(ctx, (uint32_t)se->in0), tdata(m, op->t[0]),
+                                        tdata(m, op->t[1]), &d, preact, gate, res, -1);
+            break;
+        }
+        if (res) {
+            ec_gemm_f16_forward_res_isa(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d, preact, NULL, res, -1);
             break;
         }
         ec_pwconv_forward(y, x, tdata(m, op->t[0]), tdata(m, op->t[1]), &d,
@@ -104,6 +116,7 @@ void ec_run_op(effcam_ctx *ctx, uint32_t i, float *preact, float *se_saved) {
         break;
     }
     case ECW_OP_ADD:
+        if (ctx->bufs[op->in0].bytes == 0 || ctx->bufs[op->in1].bytes == 0) break; /* folded into op i - 1 */
         ec_add_forward(y, x, ec_buf_ptr(ctx, (uint32_t)op->in1), n_out, op->act, preact);
         break;
     case ECW_OP_GAP:

@@ -180,6 +180,54 @@ static void fold_se_gates(const uint8_t *file, const ec_layout *L, const ec_op *
     }
 }
 
+/* Residual adds folded into the projection before them: when op i is a
+ * pointwise conv without activation on the fp16 GEMM (more than one row),
+ * op i + 1 an add without activation reading value i + 1 once and some
+ * other value s, and value i + 1 has no other reader and is not the tap, op
+ * i writes value i + 2 = W x + b + s itself (ec_gemm_f16_forward_res_isa,
+ * bit-identical to the two ops) and op i + 1 does nothing. Value i + 1 is
+ * never written: 0 bytes (its gradient, if Grad-CAM needs one, is a
+ * separate buffer, planned before this; neither backward reads a forward
+ * value without an activation). Value i + 2 is written one step earlier;
+ * s, if op i + 1 was its last reader, is last read one step earlier. */
+static void fold_residual_adds(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *req,
+                               ec_buf *b) {
+    const uint32_t n = L->n_ops;
+    int32_t tap_value = -1, tap_output = 1;
+    if (req->tap >= 0) {
+        ec_tap t;
+        ec_tap_decode(file, L, (uint32_t)req->tap, &t);
+        tap_value = t.value;
+        tap_output = t.kind == ECW_TAP_OUTPUT;
+    }
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        ec_op ta, tb;
+        const ec_op *pw = get_op(file, L, ops, i, &ta);
+        if (pw->type != ECW_OP_PWCONV || pw->act != ECW_ACT_NONE || (int32_t)(i + 1) == tap_value) continue;
+        /* a kept pre-activation of the add's output is written by the add */
+        if ((int32_t)(i + 2) == tap_value && !tap_output) continue;
+        const ec_op *add = get_op(file, L, ops, i + 1, &tb);
+        if (add->type != ECW_OP_ADD || add->act != ECW_ACT_NONE || add->in0 == add->in1) continue;
+        if (add->in0 != (int32_t)(i + 1) && add->in1 != (int32_t)(i + 1)) continue;
+        const int32_t s = add->in0 == (int32_t)(i + 1) ? add->in1 : add->in0;
+        int readers = 0;
+        for (uint32_t j = i + 2; j < n && !readers; j++) {
+            ec_op tc;
+            const ec_op *o = get_op(file, L, ops, j, &tc);
+            readers = o->in0 == (int32_t)(i + 1) || o->in1 == (int32_t)(i + 1);
+        }
+        if (readers || b[i + 1].bytes == 0) continue;
+        const ec_buf *v = &b[pw->in0];
+        ec_shape in = {v->h, v->w, (int)v->c};
+        ec_pw_dims d;
+        ec_pw_dims_of(pw, &in, &d);
+        if (d.m < 2 || !ec_pwconv_uses_gemm_f16(&d)) continue;
+        b[i + 1].bytes = 0;
+        b[i + 2].first = (int32_t)(i + 1);
+        if (b[s].last == (int32_t)(i + 2)) b[s].last = (int32_t)(i + 1);
+    }
+}
+
 static effcam_status value_bytes(const ec_shape *s, uint64_t *bytes, effcam_error *err) {
     uint64_t n = (uint64_t)s->h * (uint64_t)s->w; /* each <= 2^14 after geometry; c <= 2^16 */
     if (__builtin_mul_overflow(n, (uint64_t)s->c * 4u, &n) || n > (uint64_t)SIZE_MAX / 2)
@@ -283,6 +331,7 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
         }
     }
     fold_se_gates(file, L, ops, req, bufs);
+    fold_residual_adds(file, L, ops, req, bufs);
     if (scratch_floats > (uint64_t)SIZE_MAX / 8) return ec_fail(err, EFFCAM_E_OVERFLOW, "scratch size overflows");
     out->activation_bytes = place_all(bufs, nb);
     out->scratch_bytes = EC_ALIGN_UP(scratch_floats * 4u);

@@ -124,8 +124,11 @@ static void test_gradcam_vs_finite_differences(void **state) {
     size_t size;
     tb_build_tiny(99, 32, 32, NCLS, &file, &size);
     /* b1_se: the SE output as the layer (kept, not folded into b1_project) */
-    const char *taps[] = {"top", "top_bn", "top_conv", "block1", "b1_se", "stem"};
-    for (int t = 0; t < 6; t++) {
+    /* b1_project: the projection's output (kept, the residual add not
+     * folded into it); block1 is the add's output, written by b1_project
+     * with the add folded in */
+    const char *taps[] = {"top", "top_bn", "top_conv", "block1", "b1_se", "stem", "b1_project"};
+    for (int t = 0; t < 7; t++) {
         check_tap(file, size, taps[t], 20, 18, EFFCAM_TARGET_LOGIT, -1);
         check_tap(file, size, taps[t], 13, 21, EFFCAM_TARGET_PROB, -1);
     }

@@ -82,8 +82,8 @@ static void test_sizes(void **state) {
 
 static void test_taps(void **state) {
     (void)state;
-    const char *taps[] = {"stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se"};
-    for (size_t t = 0; t < 7; t++) {
+    const char *taps[] = {"stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se", "b1_project"};
+    for (size_t t = 0; t < 8; t++) {
         run_case(11 + t, 32, 32, taps[t]);
         run_case(21 + t, 37, 29, taps[t]);
     }
@@ -93,11 +93,11 @@ static void test_taps(void **state) {
  * tensors, against the interpreter (which reads each tensor's dtype). */
 static void test_f32_and_mixed_weights(void **state) {
     (void)state;
-    const char *taps[] = {NULL, "stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se"};
+    const char *taps[] = {NULL, "stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se", "b1_project"};
     for (int weights = TB_WEIGHTS_F32; weights <= TB_WEIGHTS_MIXED; weights++) {
         for (size_t i = 0; i < sizeof k_sizes / sizeof k_sizes[0]; i++)
             run_case_weights(31 + i, k_sizes[i][0], k_sizes[i][1], NULL, weights);
-        for (size_t t = 0; t < 8; t++) run_case_weights(41 + t, 37, 29, taps[t], weights);
+        for (size_t t = 0; t < 9; t++) run_case_weights(41 + t, 37, 29, taps[t], weights);
     }
     /* f32 weights are not rounded: the f16 and f32 models differ */
     uint8_t *f16, *f32;
@@ -171,6 +171,60 @@ static void test_se_gate_folded(void **state) {
     free(f32);
 }
 
+/* The residual add folded into the projection before it (plan.c,
+ * fold_residual_adds): b1_project's output is not materialised unless a tap
+ * reads it, b1_add's output (the tap "block1") is written by b1_project,
+ * and the logits are bit-identical to the two ops run apart (the tap
+ * "b1_project" keeps them apart). f32 projections are never folded. */
+static int project_output_bytes(const uint8_t *file, size_t size, const char *tap, effcam_mode mode,
+                                float *logits) {
+    effcam_spec spec = {.height = 37, .width = 29, .layer = tap, .mode = mode};
+    effcam_model *m;
+    effcam_ctx *ctx;
+    assert_int_equal(effcam_load_memory(file, size, &spec, 0, NULL, 0, &m, &ctx, NULL), EFFCAM_OK);
+    int proj = -1;
+    for (uint32_t i = 0; i < m->L.n_ops && proj < 0; i++)
+        if (strcmp(m->ops[i].name, "b1_project") == 0) proj = (int)i;
+    assert_true(proj >= 0);
+    assert_int_equal(m->ops[proj + 1].type, ECW_OP_ADD);
+    float x[37 * 29 * 3];
+    tu_rng r;
+    tu_seed(&r, 78);
+    tu_fill(&r, x, sizeof x / sizeof x[0], 0.0f, 255.0f);
+    assert_int_equal(effcam_predict_f32(ctx, x, 37, 29, 0), EFFCAM_OK);
+    memcpy(logits, effcam_logits(ctx), 6 * sizeof(float));
+    int bytes = (int)ctx->bufs[proj + 1].bytes;
+    /* the add's output is planned from the projection's step on */
+    if (bytes == 0) assert_int_equal(ctx->bufs[proj + 2].first, proj + 1);
+    effcam_free(m);
+    return bytes;
+}
+
+static void test_residual_add_folded(void **state) {
+    (void)state;
+    uint8_t *f16, *f32;
+    size_t n16, n32;
+    tb_build_tiny_weights(9, 32, 32, 6, TB_WEIGHTS_F16, &f16, &n16);
+    tb_build_tiny_weights(9, 32, 32, 6, TB_WEIGHTS_F32, &f32, &n32);
+    float lf[6], lk[6], lg[6], l32[6];
+    const int gemm = ec_gemm_f16_isa_max() != EC_ISA_SCALAR;
+    const int folded = project_output_bytes(f16, n16, NULL, EFFCAM_MODE_PREDICT, lf) == 0;
+    const int kept = project_output_bytes(f16, n16, "b1_project", EFFCAM_MODE_PREDICT, lk) > 0;
+    const int g_folded = project_output_bytes(f16, n16, "block1", EFFCAM_MODE_GRADCAM, lg) == 0;
+    const int f32_kept = project_output_bytes(f32, n32, NULL, EFFCAM_MODE_PREDICT, l32) > 0;
+    fprintf(stderr, "residual add folded: %d, in Grad-CAM mode at block1: %d (fp16 GEMM available: %d); "
+                    "with the projection as tap: kept %d; f32: kept %d; logits folded == kept: %d\n",
+            folded, g_folded, gemm, kept, f32_kept, memcmp(lf, lk, sizeof lf) == 0);
+    assert_int_equal(folded, gemm);
+    assert_int_equal(g_folded, gemm);
+    assert_true(kept);
+    assert_true(f32_kept);
+    assert_memory_equal(lf, lk, sizeof lf);
+    assert_memory_equal(lf, lg, sizeof lf);
+    free(f16);
+    free(f32);
+}
+
 static void test_rgb8_matches_f32(void **state) {
     (void)state;
     uint8_t *file;
@@ -204,6 +258,7 @@ int main(void) {
         cmocka_unit_test(test_f32_and_mixed_weights),
         cmocka_unit_test(test_rgb8_matches_f32),
         cmocka_unit_test(test_se_gate_folded),
+        cmocka_unit_test(test_residual_add_folded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

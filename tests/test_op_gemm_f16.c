@@ -4,7 +4,8 @@
  * are not multiples of the tiles (1, 7, 13, 17, 49, ...), K long enough for
  * several k-blocks, N wide enough for several packed column chunks, M large
  * enough for row blocks; each also with a per-input-channel weight scale
- * (the folded SE gate), and in the backward-data form (ec_gemm_f16_kn_isa,
+ * (the folded SE gate), with a residual added after the epilogue (a folded
+ * add: bit-identical to the two ops), and in the backward-data form (ec_gemm_f16_kn_isa,
  * the weights as the [k][n] operand). Outputs and preact are pre-filled
  * with NaN. */
 #include <math.h>
@@ -84,6 +85,23 @@ static void check(int m, int k, int n, int act, int bias, int isa, uint64_t seed
                     act, bias, e_ks, e_kspre);
         fail();
     }
+    /* + a residual after the epilogue (ec_gemm_f16_forward_res_isa, a
+     * folded add): bit-identical to the forward followed by the add op's
+     * kernel, with and without the scale (m == 1 without: the GEMV path) */
+    float *res = alloc_f(no), *outr = alloc_f(no);
+    tu_fill(&r, res, no, -3.0f, 3.0f);
+    for (int s = 0; s < 2; s++) {
+        const float *kk = s ? ks : NULL;
+        ec_gemm_f16_forward_scaled_isa(out, in, w, b, &d, NULL, kk, isa);
+        ec_act_add_isa(out, out, res, no, ECW_ACT_NONE, NULL, -1);
+        ec_gemm_f16_forward_res_isa(outr, in, w, b, &d, pre, kk, res, isa);
+        if (memcmp(out, outr, no * sizeof(float)) != 0) {
+            print_error("gemm_f16 + residual isa %d m %d k %d n %d act %d bias %d scaled %d: differs from the "
+                        "forward + add\n", isa, m, k, n, act, bias, s);
+            fail();
+        }
+    }
+    free(res); free(outr);
     /* the backward-data form (ec_gemm_f16_kn_isa): din [m,k] = dpre [m,n]
      * w [n,k], the stored weights as its [k][n] operand, against the
      * reference backward */

@@ -23,6 +23,7 @@
  * widen + sgemm path. */
 #include <string.h>
 
+#include "ecw_format.h"
 #include "ops/ops.h"
 #include "pool.h"
 
@@ -460,6 +461,7 @@ typedef struct gf_job {
     int isa_level;
     const float *ks; /* per-k scale of the weights, or NULL */
     int kn;          /* w is [K][N] (backward-data), else [N][K] */
+    const float *res; /* residual added after the activation ([m][n]), or NULL */
 } gf_job;
 
 /* m == 1: task t computes outputs [64 t, 64 t + 64) (t < 0: all) */
@@ -473,13 +475,14 @@ static void gv_task(void *arg, int t, int thread) {
     }
     gemv_rows(j->out, j->in, j->w, j->k, n0, n1, j->isa_level);
     ec_act_row_isa(j->out + n0, j->b ? j->b + n0 : NULL, (size_t)(n1 - n0), j->act, j->pre ? j->pre + n0 : NULL, -1);
+    if (j->res) ec_act_add_isa(j->out + n0, j->out + n0, j->res + n0, (size_t)(n1 - n0), ECW_ACT_NONE, NULL, -1);
 }
 
 /* rows [m0, m1) x columns [n0, n1) of the output, complete (epilogue included) */
 static void gf_block(const gf_job *j, int m0, int m1, int n0, int n1) {
     const gf_isa *I = j->isa;
     const int K = j->k, N = j->n, vl = I->vl, wmax = 2 * vl;
-    const int epi = j->act != 0 || j->b || j->pre; /* ECW_ACT_NONE == 0 */
+    const int epi = j->act != 0 || j->b || j->pre || j->res; /* ECW_ACT_NONE == 0 */
     _Alignas(64) float buf[GF_BUF_FLOATS];
     _Alignas(64) float tmp[GF_MRMAX * 32];
     const int kcmax = GF_KC < GF_BUF_FLOATS / wmax ? GF_KC : GF_BUF_FLOATS / wmax;
@@ -527,6 +530,10 @@ static void gf_block(const gf_job *j, int m0, int m1, int n0, int n1) {
                         const size_t o = (size_t)r * N + (size_t)c0;
                         ec_act_row_isa(j->out + o, j->b ? j->b + c0 : NULL, (size_t)(c1 - c0), j->act,
                                        j->pre ? j->pre + o : NULL, -1);
+                        /* then + the residual, rounded as a separate add op would */
+                        if (j->res)
+                            ec_act_add_isa(j->out + o, j->out + o, j->res + o, (size_t)(c1 - c0), ECW_ACT_NONE, NULL,
+                                           -1);
                     }
             }
         }
@@ -573,9 +580,14 @@ static void gf_run(gf_job *j) {
 
 void ec_gemm_f16_forward_scaled_isa(float *out, const float *in, const uint16_t *w, const float *b,
                                     const ec_pw_dims *d, float *preact, const float *ks, int isa) {
+    ec_gemm_f16_forward_res_isa(out, in, w, b, d, preact, ks, NULL, isa);
+}
+
+void ec_gemm_f16_forward_res_isa(float *out, const float *in, const uint16_t *w, const float *b,
+                                 const ec_pw_dims *d, float *preact, const float *ks, const float *res, int isa) {
     const gf_isa *I = isa_table(isa);
     if (!I || d->m <= 0 || d->cout <= 0 || d->cin <= 0) return;
-    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1, isa, ks, 0};
+    gf_job j = {out, preact, in, b, w, I, d->m, d->cin, d->cout, d->act, 1, 1, isa, ks, 0, res};
     if (d->m == 1 && !ks) { /* GEMV: chunks of 64 outputs */
         const int nt = ec_pool_threads();
         j.isa_level = isa;
@@ -594,6 +606,6 @@ void ec_gemm_f16_kn_isa(float *out, const float *in, const uint16_t *w, int m, i
         memset(out, 0, (size_t)m * (size_t)n * sizeof(float));
         return;
     }
-    gf_job j = {out, NULL, in, NULL, w, I, m, k, n, 0 /* no activation */, 1, 1, isa, NULL, 1};
+    gf_job j = {out, NULL, in, NULL, w, I, m, k, n, 0 /* no activation */, 1, 1, isa, NULL, 1, NULL};
     gf_run(&j);
 }

@@ -230,6 +230,13 @@ void ec_gemm_f16_forward_isa(float *out, const float *in, const uint16_t *w,
 void ec_gemm_f16_forward_scaled_isa(float *out, const float *in, const uint16_t *w,
                                     const float *b, const ec_pw_dims *d, float *preact,
                                     const float *ks, int isa);
+/* Same, then out += res ([m,cout], may be NULL): a residual add folded into
+ * the projection before it (plan.c, fold_residual_adds). The sum is rounded
+ * after the bias and activation, as the separate add op rounds it, so the
+ * result is bit-identical to running the two ops. res must not alias out. */
+void ec_gemm_f16_forward_res_isa(float *out, const float *in, const uint16_t *w,
+                                 const float *b, const ec_pw_dims *d, float *preact,
+                                 const float *ks, const float *res, int isa);
 /* Backward-data form: out [m,n] = in [m,k] w [k,n], w fp16 [k][n] read
  * directly (the pointwise backward: d in = d pre W with W [cout][cin]),
  * same blocking and threads, no scratch. Does nothing where

@@ -275,6 +275,9 @@ int tb_build_tiny_weights(uint64_t seed, int h, int w, int classes, int weights,
     tb_tap(b, "pool", gap, ECW_TAP_OUTPUT, -1, -1);
     /* the SE output: a tap keeps it materialised (not folded into b1_project) */
     tb_tap(b, "b1_se", se, ECW_TAP_OUTPUT, -1, -1);
+    /* the projection's output: a tap keeps it materialised (the residual
+     * add b1_add is not folded into b1_project) */
+    tb_tap(b, "b1_project", proj, ECW_TAP_OUTPUT, -1, -1);
     for (int c = 0; c < classes; c++) {
         char nm[32];
         snprintf(nm, sizeof nm, "class %d", c);
