@@ -137,9 +137,9 @@ static void plan_equals_high_water(int h, int w, const char *tap, unsigned flags
 static void test_plan_equals_high_water(void **state) {
     (void)state;
     const int sizes[][2] = {{32, 32}, {37, 53}, {9, 7}, {64, 48}, {17, 101}};
-    const char *taps[] = {NULL, "top_conv", "block1", "top", "b1_se", "b1_project"};
+    const char *taps[] = {NULL, "top_conv", "block1", "top", "b1_se", "b1_project", "block1_pre"};
     for (size_t s = 0; s < 5; s++)
-        for (size_t t = 0; t < 6; t++) {
+        for (size_t t = 0; t < 7; t++) {
             plan_equals_high_water(sizes[s][0], sizes[s][1], taps[t], 0);
             plan_equals_high_water(sizes[s][0], sizes[s][1], taps[t], EFFCAM_LOAD_IN_PLACE);
         }

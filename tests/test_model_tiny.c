@@ -82,8 +82,8 @@ static void test_sizes(void **state) {
 
 static void test_taps(void **state) {
     (void)state;
-    const char *taps[] = {"stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se", "b1_project"};
-    for (size_t t = 0; t < 8; t++) {
+    const char *taps[] = {"stem", "block1", "top_conv", "top_bn", "top", "pool", "b1_se", "b1_project", "block1_pre"};
+    for (size_t t = 0; t < 9; t++) {
         run_case(11 + t, 32, 32, taps[t]);
         run_case(21 + t, 37, 29, taps[t]);
     }
@@ -200,6 +200,28 @@ static int project_output_bytes(const uint8_t *file, size_t size, const char *ta
     return bytes;
 }
 
+/* The tap's values after a predict at 37x29 (malloc'ed copy). */
+static float *tap_copy(const uint8_t *file, size_t size, const char *tap, size_t *n) {
+    effcam_spec spec = {.height = 37, .width = 29, .layer = tap};
+    effcam_model *m;
+    effcam_ctx *ctx;
+    assert_int_equal(effcam_load_memory(file, size, &spec, 0, NULL, 0, &m, &ctx, NULL), EFFCAM_OK);
+    float x[37 * 29 * 3];
+    tu_rng r;
+    tu_seed(&r, 78);
+    tu_fill(&r, x, sizeof x / sizeof x[0], 0.0f, 255.0f);
+    assert_int_equal(effcam_predict_f32(ctx, x, 37, 29, 0), EFFCAM_OK);
+    const float *d;
+    int h, w, c;
+    assert_int_equal(effcam_tap_output(ctx, &d, &h, &w, &c), EFFCAM_OK);
+    *n = (size_t)h * w * c;
+    float *copy = malloc(*n * sizeof(float));
+    assert_non_null(copy);
+    memcpy(copy, d, *n * sizeof(float));
+    effcam_free(m);
+    return copy;
+}
+
 static void test_residual_add_folded(void **state) {
     (void)state;
     uint8_t *f16, *f32;
@@ -221,6 +243,18 @@ static void test_residual_add_folded(void **state) {
     assert_true(f32_kept);
     assert_memory_equal(lf, lk, sizeof lf);
     assert_memory_equal(lf, lg, sizeof lf);
+    /* a pre-activation tap on the add's output keeps the add (it writes the
+     * pre-activation): the tap equals the add's output, bit for bit */
+    float lp[6];
+    assert_true(project_output_bytes(f16, n16, "block1_pre", EFFCAM_MODE_PREDICT, lp) > 0);
+    assert_memory_equal(lf, lp, sizeof lf);
+    size_t n_out, n_pre;
+    float *t_out = tap_copy(f16, n16, "block1", &n_out), *t_pre = tap_copy(f16, n16, "block1_pre", &n_pre);
+    assert_int_equal(n_out, n_pre);
+    assert_true(n_out > 0);
+    assert_memory_equal(t_out, t_pre, n_out * sizeof(float));
+    free(t_out);
+    free(t_pre);
     free(f16);
     free(f32);
 }

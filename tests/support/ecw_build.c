@@ -278,6 +278,9 @@ int tb_build_tiny_weights(uint64_t seed, int h, int w, int classes, int weights,
     /* the projection's output: a tap keeps it materialised (the residual
      * add b1_add is not folded into b1_project) */
     tb_tap(b, "b1_project", proj, ECW_TAP_OUTPUT, -1, -1);
+    /* the add's pre-activation (equal to its output: no activation): the
+     * add writes it, so this tap keeps the add unfolded too */
+    tb_tap(b, "block1_pre", add1, ECW_TAP_PREACT, -1, -1);
     for (int c = 0; c < classes; c++) {
         char nm[32];
         snprintf(nm, sizeof nm, "class %d", c);

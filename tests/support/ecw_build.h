@@ -26,7 +26,9 @@ int tb_finish(tb_builder *b, int default_tap, uint8_t **out, size_t *size);
  * silu, se, pwconv (project), pwconv expand + relu6, dwconv 5x5 s2 explicit
  * pad + hswish, pwconv + add residual, top pwconv + silu, gap, dense(act),
  * dense -> classes. Taps "stem", "block1", "top_conv" (pre-BN), "top_bn"
- * (preact), "top", "pool", "b1_se" (the SE output). Random weights from seed. */
+ * (preact), "top", "pool", "b1_se" (the SE output), "b1_project" (the
+ * projection before the residual add), "block1_pre" (the add's
+ * pre-activation). Random weights from seed. */
 int tb_build_tiny(uint64_t seed, int h, int w, int classes, uint8_t **out, size_t *size);
 /* The same model (same random values) with its 11 weight tensors (t0 of
  * conv2d / dwconv / pwconv / dense, t0 and t2 of se) all f16, all f32
