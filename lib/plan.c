@@ -138,6 +138,25 @@ static effcam_status plan_gradcam(const uint8_t *file, const ec_layout *L, const
 }
 
 
+/* Is value i + 1 read by no op after op i + 1? */
+static int read_by_next_only(const uint8_t *file, const ec_layout *L, const ec_op *ops, uint32_t i) {
+    for (uint32_t j = i + 2; j < L->n_ops; j++) {
+        ec_op t;
+        const ec_op *o = get_op(file, L, ops, j, &t);
+        if (o->in0 == (int32_t)(i + 1) || o->in1 == (int32_t)(i + 1)) return 0;
+    }
+    return 1;
+}
+
+/* Does pointwise op pw, reading a value shaped like v, run on the fp16 GEMM
+ * with more than one row (the kernel that takes both folds below)? */
+static int pw_on_gemm_f16(const ec_op *pw, const ec_buf *v) {
+    ec_shape in = {v->h, v->w, (int)v->c};
+    ec_pw_dims d;
+    ec_pw_dims_of(pw, &in, &d);
+    return d.m >= 2 && ec_pwconv_uses_gemm_f16(&d);
+}
+
 /* Squeeze-and-excitation gates folded into the projection that follows:
  * when op i is SE and its output (value i + 1) is read only by op i + 1, a
  * pointwise conv on the fp16 GEMM (ec_pwconv_uses_gemm_f16, more than one
@@ -146,34 +165,16 @@ static effcam_status plan_gradcam(const uint8_t *file, const ec_layout *L, const
  * (ec_gemm_f16_forward_scaled_isa). Value i + 1 is then never written: it
  * gets 0 bytes (its shape stays, for the ops that ask), and the SE's input
  * lives one step longer, to be read by op i + 1. Its gradient, if
- * Grad-CAM needs one, is a separate buffer, planned before this. */
-static void fold_se_gates(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *req,
-                          ec_buf *b) {
-    const uint32_t n = L->n_ops;
-    int32_t tap_value = -1;
-    if (req->tap >= 0) {
-        ec_tap t;
-        ec_tap_decode(file, L, (uint32_t)req->tap, &t);
-        tap_value = t.value;
-    }
-    for (uint32_t i = 0; i + 1 < n; i++) {
+ * Grad-CAM needs one, is a separate buffer, planned before this.
+ * tap_value: the tap's value, or -1. */
+static void fold_se_gates(const uint8_t *file, const ec_layout *L, const ec_op *ops, int32_t tap_value, ec_buf *b) {
+    for (uint32_t i = 0; i + 1 < L->n_ops; i++) {
         ec_op ta, tb;
         const ec_op *se = get_op(file, L, ops, i, &ta);
         if (se->type != ECW_OP_SE || (int32_t)(i + 1) == tap_value) continue;
         const ec_op *pw = get_op(file, L, ops, i + 1, &tb);
         if (pw->type != ECW_OP_PWCONV || pw->in0 != (int32_t)(i + 1) || pw->in1 == (int32_t)(i + 1)) continue;
-        int readers = 0;
-        for (uint32_t j = i + 2; j < n && !readers; j++) {
-            ec_op tc;
-            const ec_op *o = get_op(file, L, ops, j, &tc);
-            readers = o->in0 == (int32_t)(i + 1) || o->in1 == (int32_t)(i + 1);
-        }
-        if (readers) continue;
-        const ec_buf *v = &b[i + 1];
-        ec_shape in = {v->h, v->w, (int)v->c};
-        ec_pw_dims d;
-        ec_pw_dims_of(pw, &in, &d);
-        if (d.m < 2 || !ec_pwconv_uses_gemm_f16(&d)) continue;
+        if (!read_by_next_only(file, L, ops, i) || !pw_on_gemm_f16(pw, &b[i + 1])) continue;
         b[i + 1].bytes = 0;
         /* op i + 1 reads the SE's input instead */
         b[se->in0].last = max32(b[se->in0].last, (int32_t)(i + 2));
@@ -189,39 +190,21 @@ static void fold_se_gates(const uint8_t *file, const ec_layout *L, const ec_op *
  * never written: 0 bytes (its gradient, if Grad-CAM needs one, is a
  * separate buffer, planned before this; neither backward reads a forward
  * value without an activation). Value i + 2 is written one step earlier;
- * s, if op i + 1 was its last reader, is last read one step earlier. */
-static void fold_residual_adds(const uint8_t *file, const ec_layout *L, const ec_op *ops, const ec_plan_req *req,
-                               ec_buf *b) {
-    const uint32_t n = L->n_ops;
-    int32_t tap_value = -1, tap_output = 1;
-    if (req->tap >= 0) {
-        ec_tap t;
-        ec_tap_decode(file, L, (uint32_t)req->tap, &t);
-        tap_value = t.value;
-        tap_output = t.kind == ECW_TAP_OUTPUT;
-    }
-    for (uint32_t i = 0; i + 1 < n; i++) {
+ * s, if op i + 1 was its last reader, is last read one step earlier. A
+ * pre-activation tap on value i + 2 (tap_output 0) keeps the add: the add
+ * writes it. */
+static void fold_residual_adds(const uint8_t *file, const ec_layout *L, const ec_op *ops, int32_t tap_value,
+                               int tap_output, ec_buf *b) {
+    for (uint32_t i = 0; i + 1 < L->n_ops; i++) {
         ec_op ta, tb;
         const ec_op *pw = get_op(file, L, ops, i, &ta);
         if (pw->type != ECW_OP_PWCONV || pw->act != ECW_ACT_NONE || (int32_t)(i + 1) == tap_value) continue;
-        /* a kept pre-activation of the add's output is written by the add */
         if ((int32_t)(i + 2) == tap_value && !tap_output) continue;
         const ec_op *add = get_op(file, L, ops, i + 1, &tb);
         if (add->type != ECW_OP_ADD || add->act != ECW_ACT_NONE || add->in0 == add->in1) continue;
         if (add->in0 != (int32_t)(i + 1) && add->in1 != (int32_t)(i + 1)) continue;
         const int32_t s = add->in0 == (int32_t)(i + 1) ? add->in1 : add->in0;
-        int readers = 0;
-        for (uint32_t j = i + 2; j < n && !readers; j++) {
-            ec_op tc;
-            const ec_op *o = get_op(file, L, ops, j, &tc);
-            readers = o->in0 == (int32_t)(i + 1) || o->in1 == (int32_t)(i + 1);
-        }
-        if (readers || b[i + 1].bytes == 0) continue;
-        const ec_buf *v = &b[pw->in0];
-        ec_shape in = {v->h, v->w, (int)v->c};
-        ec_pw_dims d;
-        ec_pw_dims_of(pw, &in, &d);
-        if (d.m < 2 || !ec_pwconv_uses_gemm_f16(&d)) continue;
+        if (b[i + 1].bytes == 0 || !read_by_next_only(file, L, ops, i) || !pw_on_gemm_f16(pw, &b[pw->in0])) continue;
         b[i + 1].bytes = 0;
         b[i + 2].first = (int32_t)(i + 1);
         if (b[s].last == (int32_t)(i + 2)) b[s].last = (int32_t)(i + 1);
@@ -315,11 +298,11 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
     }
     /* The tap kept readable after predict. */
     ec_buf *tb = &bufs[n + 1 + EC_BUF_TAP];
+    ec_tap t = {.value = -1, .kind = ECW_TAP_OUTPUT};
+    if (req->tap >= 0) ec_tap_decode(file, L, (uint32_t)req->tap, &t);
     if (req->mode == EFFCAM_MODE_GRADCAM) {
         if ((st = plan_gradcam(file, L, ops, req, bufs, &scratch_floats, err))) return st;
     } else if (req->tap >= 0) {
-        ec_tap t;
-        ec_tap_decode(file, L, (uint32_t)req->tap, &t);
         ec_buf *v = &bufs[t.value];
         if (t.kind == ECW_TAP_OUTPUT) {
             v->last = (int32_t)(n + 1);
@@ -330,8 +313,8 @@ effcam_status ec_plan(const uint8_t *file, const ec_layout *L, const ec_op *ops,
             tb->last = (int32_t)(n + 1);
         }
     }
-    fold_se_gates(file, L, ops, req, bufs);
-    fold_residual_adds(file, L, ops, req, bufs);
+    fold_se_gates(file, L, ops, t.value, bufs);
+    fold_residual_adds(file, L, ops, t.value, t.kind == ECW_TAP_OUTPUT, bufs);
     if (scratch_floats > (uint64_t)SIZE_MAX / 8) return ec_fail(err, EFFCAM_E_OVERFLOW, "scratch size overflows");
     out->activation_bytes = place_all(bufs, nb);
     out->scratch_bytes = EC_ALIGN_UP(scratch_floats * 4u);

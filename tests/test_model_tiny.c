@@ -176,8 +176,11 @@ static void test_se_gate_folded(void **state) {
  * reads it, b1_add's output (the tap "block1") is written by b1_project,
  * and the logits are bit-identical to the two ops run apart (the tap
  * "b1_project" keeps them apart). f32 projections are never folded. */
+/* Runs the model at 37x29 with the tap and mode; returns the bytes planned
+ * for b1_project's output, fills logits and, if tap_values is not NULL, a
+ * malloc'ed copy of the tap's values (PREDICT mode) and their count. */
 static int project_output_bytes(const uint8_t *file, size_t size, const char *tap, effcam_mode mode,
-                                float *logits) {
+                                float *logits, float **tap_values, size_t *n_values) {
     effcam_spec spec = {.height = 37, .width = 29, .layer = tap, .mode = mode};
     effcam_model *m;
     effcam_ctx *ctx;
@@ -193,33 +196,20 @@ static int project_output_bytes(const uint8_t *file, size_t size, const char *ta
     tu_fill(&r, x, sizeof x / sizeof x[0], 0.0f, 255.0f);
     assert_int_equal(effcam_predict_f32(ctx, x, 37, 29, 0), EFFCAM_OK);
     memcpy(logits, effcam_logits(ctx), 6 * sizeof(float));
+    if (tap_values) {
+        const float *d;
+        int h, w, c;
+        assert_int_equal(effcam_tap_output(ctx, &d, &h, &w, &c), EFFCAM_OK);
+        *n_values = (size_t)h * w * c;
+        *tap_values = malloc(*n_values * sizeof(float));
+        assert_non_null(*tap_values);
+        memcpy(*tap_values, d, *n_values * sizeof(float));
+    }
     int bytes = (int)ctx->bufs[proj + 1].bytes;
     /* the add's output is planned from the projection's step on */
     if (bytes == 0) assert_int_equal(ctx->bufs[proj + 2].first, proj + 1);
     effcam_free(m);
     return bytes;
-}
-
-/* The tap's values after a predict at 37x29 (malloc'ed copy). */
-static float *tap_copy(const uint8_t *file, size_t size, const char *tap, size_t *n) {
-    effcam_spec spec = {.height = 37, .width = 29, .layer = tap};
-    effcam_model *m;
-    effcam_ctx *ctx;
-    assert_int_equal(effcam_load_memory(file, size, &spec, 0, NULL, 0, &m, &ctx, NULL), EFFCAM_OK);
-    float x[37 * 29 * 3];
-    tu_rng r;
-    tu_seed(&r, 78);
-    tu_fill(&r, x, sizeof x / sizeof x[0], 0.0f, 255.0f);
-    assert_int_equal(effcam_predict_f32(ctx, x, 37, 29, 0), EFFCAM_OK);
-    const float *d;
-    int h, w, c;
-    assert_int_equal(effcam_tap_output(ctx, &d, &h, &w, &c), EFFCAM_OK);
-    *n = (size_t)h * w * c;
-    float *copy = malloc(*n * sizeof(float));
-    assert_non_null(copy);
-    memcpy(copy, d, *n * sizeof(float));
-    effcam_free(m);
-    return copy;
 }
 
 static void test_residual_add_folded(void **state) {
@@ -230,10 +220,10 @@ static void test_residual_add_folded(void **state) {
     tb_build_tiny_weights(9, 32, 32, 6, TB_WEIGHTS_F32, &f32, &n32);
     float lf[6], lk[6], lg[6], l32[6];
     const int gemm = ec_gemm_f16_isa_max() != EC_ISA_SCALAR;
-    const int folded = project_output_bytes(f16, n16, NULL, EFFCAM_MODE_PREDICT, lf) == 0;
-    const int kept = project_output_bytes(f16, n16, "b1_project", EFFCAM_MODE_PREDICT, lk) > 0;
-    const int g_folded = project_output_bytes(f16, n16, "block1", EFFCAM_MODE_GRADCAM, lg) == 0;
-    const int f32_kept = project_output_bytes(f32, n32, NULL, EFFCAM_MODE_PREDICT, l32) > 0;
+    const int folded = project_output_bytes(f16, n16, NULL, EFFCAM_MODE_PREDICT, lf, NULL, NULL) == 0;
+    const int kept = project_output_bytes(f16, n16, "b1_project", EFFCAM_MODE_PREDICT, lk, NULL, NULL) > 0;
+    const int g_folded = project_output_bytes(f16, n16, "block1", EFFCAM_MODE_GRADCAM, lg, NULL, NULL) == 0;
+    const int f32_kept = project_output_bytes(f32, n32, NULL, EFFCAM_MODE_PREDICT, l32, NULL, NULL) > 0;
     fprintf(stderr, "residual add folded: %d, in Grad-CAM mode at block1: %d (fp16 GEMM available: %d); "
                     "with the projection as tap: kept %d; f32: kept %d; logits folded == kept: %d\n",
             folded, g_folded, gemm, kept, f32_kept, memcmp(lf, lk, sizeof lf) == 0);
@@ -245,11 +235,11 @@ static void test_residual_add_folded(void **state) {
     assert_memory_equal(lf, lg, sizeof lf);
     /* a pre-activation tap on the add's output keeps the add (it writes the
      * pre-activation): the tap equals the add's output, bit for bit */
-    float lp[6];
-    assert_true(project_output_bytes(f16, n16, "block1_pre", EFFCAM_MODE_PREDICT, lp) > 0);
-    assert_memory_equal(lf, lp, sizeof lf);
+    float lp[6], lo[6], *t_out, *t_pre;
     size_t n_out, n_pre;
-    float *t_out = tap_copy(f16, n16, "block1", &n_out), *t_pre = tap_copy(f16, n16, "block1_pre", &n_pre);
+    assert_true(project_output_bytes(f16, n16, "block1_pre", EFFCAM_MODE_PREDICT, lp, &t_pre, &n_pre) > 0);
+    assert_memory_equal(lf, lp, sizeof lf);
+    assert_int_equal(project_output_bytes(f16, n16, "block1", EFFCAM_MODE_PREDICT, lo, &t_out, &n_out) == 0, gemm);
     assert_int_equal(n_out, n_pre);
     assert_true(n_out > 0);
     assert_memory_equal(t_out, t_pre, n_out * sizeof(float));

@@ -170,31 +170,20 @@ typedef struct se_job {
         if (j->pre) ec_act_backward_isa(o, o, j->pre + (size_t)p * c, (size_t)c, j->act, -1);  \
     }
 
-static void sum_task_generic(void *arg, int t, int thread) {
-    (void)thread;
-    SE_SUM_BODY
-}
-static void scale_task_generic(void *arg, int t, int thread) {
-    (void)thread;
-    SE_SCALE_BODY
-}
+/* sum_task_SFX and scale_task_SFX, compiled with ATTR */
+#define SE_TASKS(SFX, ATTR)                                                                   \
+    ATTR static void sum_task_##SFX(void *arg, int t, int thread) {                           \
+        (void)thread;                                                                         \
+        SE_SUM_BODY                                                                           \
+    }                                                                                         \
+    ATTR static void scale_task_##SFX(void *arg, int t, int thread) {                         \
+        (void)thread;                                                                         \
+        SE_SCALE_BODY                                                                         \
+    }
+SE_TASKS(generic, )
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) static void sum_task_avx2(void *arg, int t, int thread) {
-    (void)thread;
-    SE_SUM_BODY
-}
-__attribute__((target("avx2,fma"))) static void scale_task_avx2(void *arg, int t, int thread) {
-    (void)thread;
-    SE_SCALE_BODY
-}
-__attribute__((target("avx512f"))) static void sum_task_avx512(void *arg, int t, int thread) {
-    (void)thread;
-    SE_SUM_BODY
-}
-__attribute__((target("avx512f"))) static void scale_task_avx512(void *arg, int t, int thread) {
-    (void)thread;
-    SE_SCALE_BODY
-}
+SE_TASKS(avx2, __attribute__((target("avx2,fma"))))
+SE_TASKS(avx512, __attribute__((target("avx512f"))))
 #endif
 
 /* The task compiled for the best ISA the CPU has. */
